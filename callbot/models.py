@@ -1,0 +1,213 @@
+"""SQLAlchemy 2 typed models: campaigns, leads, call attempts and their raw events, the queue, users."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from callbot.db import UTCDateTime, utcnow
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Call statuses that mean the call is still alive at Twilio (or about to be).
+LIVE_CALL_STATUSES = ("created", "queued", "initiated", "ringing", "in-progress")
+FINAL_CALL_STATUSES = ("completed", "busy", "no-answer", "failed", "canceled")
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING)
+    type_annotation_map = {dt.datetime: UTCDateTime(), dict[str, Any]: sa.JSON(), list[Any]: sa.JSON()}
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    role: Mapped[str] = mapped_column(sa.String(20))  # admin · telesales · viewer
+    active: Mapped[bool] = mapped_column(default=True)
+    # Bumped on sign-out and password change: every cookie carrying an older version stops working.
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    company: Mapped[str] = mapped_column(sa.String(200), default="")
+    service: Mapped[str] = mapped_column(sa.String(200), default="")
+    status: Mapped[str] = mapped_column(sa.String(20), default="draft")
+    starts_at: Mapped[dt.datetime | None]
+    # Calling rules: the preset names the law they come from; window in the campaign's time zone.
+    rules_preset: Mapped[str] = mapped_column(sa.String(20), default="vn")
+    timezone: Mapped[str] = mapped_column(sa.String(64), default="Asia/Ho_Chi_Minh")
+    window_start: Mapped[dt.time] = mapped_column(default=dt.time(8, 0))
+    window_end: Mapped[dt.time] = mapped_column(default=dt.time(17, 0))
+    max_attempts: Mapped[int] = mapped_column(default=3)
+    retry_delay_seconds: Mapped[int] = mapped_column(default=1800)
+    callback_delay_seconds: Mapped[int] = mapped_column(default=86400)
+    max_concurrent_calls: Mapped[int] = mapped_column(default=5)
+    ring_timeout_seconds: Mapped[int] = mapped_column(default=30)
+    language: Mapped[str] = mapped_column(sa.String(5), default="vi")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[dt.datetime | None]
+
+    leads: Mapped[list[Lead]] = relationship(back_populates="campaign")
+
+
+class Lead(Base):
+    __tablename__ = "leads"
+    __table_args__ = (
+        # One callable lead per number per campaign; duplicates are kept as rows but never hold the number.
+        sa.Index(
+            "uq_leads_campaign_phone",
+            "campaign_id",
+            "phone_e164",
+            unique=True,
+            sqlite_where=sa.text("verdict <> 'duplicate' AND phone_e164 IS NOT NULL"),
+            postgresql_where=sa.text("verdict <> 'duplicate' AND phone_e164 IS NOT NULL"),
+        ),
+        sa.Index("ix_leads_dial_order", "campaign_id", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"))
+    row_number: Mapped[int | None]  # line in the source file (1 = header)
+    raw: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the row exactly as received
+    name: Mapped[str | None] = mapped_column(sa.String(200))
+    phone_raw: Mapped[str | None] = mapped_column(sa.String(100))
+    phone_e164: Mapped[str | None] = mapped_column(sa.String(20), index=True)
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    service: Mapped[str | None] = mapped_column(sa.String(200))
+    source: Mapped[str | None] = mapped_column(sa.String(50))
+    registered_at: Mapped[dt.datetime | None]
+    verdict: Mapped[str] = mapped_column(sa.String(20))  # ok · suspect · junk · duplicate · blocked
+    reasons: Mapped[list[Any]] = mapped_column(default=list)
+    duplicate_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("leads.id"))
+    status: Mapped[str] = mapped_column(sa.String(20), default="new")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[dt.datetime | None]
+    last_outcome: Mapped[str | None] = mapped_column(sa.String(30))
+    pre_score: Mapped[int] = mapped_column(default=0)
+    score: Mapped[int] = mapped_column(default=0)
+    tier: Mapped[str] = mapped_column(sa.String(10), default="cold")
+    score_reasons: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="leads")
+    attempts_list: Mapped[list[CallAttempt]] = relationship(
+        back_populates="lead", order_by="CallAttempt.id"
+    )
+
+
+class CallAttempt(Base):
+    __tablename__ = "call_attempts"
+    __table_args__ = (
+        # The database, not hope, forbids a lead from being in two live calls at once.
+        sa.Index(
+            "uq_call_attempts_live_lead",
+            "lead_id",
+            unique=True,
+            sqlite_where=sa.text("live"),
+            postgresql_where=sa.text("live"),
+        ),
+        sa.UniqueConstraint("lead_id", "attempt_no"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(sa.ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    attempt_no: Mapped[int]
+    call_sid: Mapped[str | None] = mapped_column(sa.String(40), unique=True)
+    status: Mapped[str] = mapped_column(sa.String(20), default="created")
+    live: Mapped[bool] = mapped_column(default=True)
+    answered_by: Mapped[str | None] = mapped_column(sa.String(30))
+    outcome: Mapped[str | None] = mapped_column(sa.String(30))
+    identity_confirmed: Mapped[bool | None]
+    interest: Mapped[str | None] = mapped_column(sa.String(20))
+    flow_state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    duration_seconds: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(sa.String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    answered_at: Mapped[dt.datetime | None]
+    ended_at: Mapped[dt.datetime | None]
+
+    lead: Mapped[Lead] = relationship(back_populates="attempts_list")
+    events: Mapped[list[CallEvent]] = relationship(back_populates="attempt", order_by="CallEvent.id")
+
+
+class CallEvent(Base):
+    """The raw journal of every verified Twilio request (append-only)."""
+
+    __tablename__ = "call_events"
+    __table_args__ = (sa.UniqueConstraint("call_sid", "dedupe_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("call_attempts.id", ondelete="CASCADE"), index=True
+    )
+    call_sid: Mapped[str | None] = mapped_column(sa.String(40), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(20))  # status · voice · gather · fallback
+    # Set only on the event that was applied; a repeat of it keeps NULL here and applied=False.
+    dedupe_key: Mapped[str | None] = mapped_column(sa.String(80))
+    applied: Mapped[bool] = mapped_column(default=False)
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    response: Mapped[str | None] = mapped_column(sa.Text)
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    attempt: Mapped[CallAttempt | None] = relationship(back_populates="events")
+
+
+class QueueItem(Base):
+    """A qualified lead waiting for (or held by) a telesales agent; one per lead."""
+
+    __tablename__ = "queue_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(sa.ForeignKey("leads.id", ondelete="CASCADE"), unique=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    score: Mapped[int]
+    enqueued_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    claimed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    claimed_at: Mapped[dt.datetime | None]
+    lease_expires_at: Mapped[dt.datetime | None]
+    disposition: Mapped[str | None] = mapped_column(sa.String(30))
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    follow_up_at: Mapped[dt.datetime | None]
+    disposed_at: Mapped[dt.datetime | None]
+
+    lead: Mapped[Lead] = relationship()
+    claimed_by: Mapped[User | None] = relationship()
+
+
+class DoNotCall(Base):
+    __tablename__ = "do_not_call"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone_e164: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    reason: Mapped[str] = mapped_column(sa.String(50))  # opt_out · national_list · manual
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(sa.String(50))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

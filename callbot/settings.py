@@ -1,0 +1,109 @@
+"""Typed settings built from the environment: the only place that reads it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from callbot.errors import ConfigError
+
+# Variables that `from_env` insists on: a deployment that lacks one of these cannot work.
+REQUIRED = (
+    "CALLBOT_SECRET_KEY",
+    "CALLBOT_PUBLIC_URL",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+    "TWILIO_CALLER_ID",
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything callbot can be configured with; see .env.example for each variable."""
+
+    secret_key: str
+    public_url: str
+    twilio_account_sid: str
+    twilio_auth_token: str
+    twilio_caller_id: str
+    twilio_api_base_url: str | None = None
+    database_url: str = "sqlite:///var/callbot.db"
+    default_region: str = "VN"
+    timezone: str = "Asia/Ho_Chi_Minh"
+    language: str = "vi"
+    calls_per_second: float = 1.0
+    max_concurrent_calls: int = 10
+    dialer_tick_seconds: float = 1.0
+    trusted_proxies: int = 0
+    session_cookie_secure: bool = True
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from environment variables, failing fast and naming every missing one."""
+        env = os.environ if environ is None else environ
+        missing = [name for name in REQUIRED if not env.get(name, "").strip()]
+        if missing:
+            raise ConfigError(
+                "missing required setting(s): " + ", ".join(missing) + " (see .env.example)"
+            )
+        return cls(
+            secret_key=env["CALLBOT_SECRET_KEY"],
+            public_url=env["CALLBOT_PUBLIC_URL"].rstrip("/"),
+            twilio_account_sid=env["TWILIO_ACCOUNT_SID"],
+            twilio_auth_token=env["TWILIO_AUTH_TOKEN"],
+            twilio_caller_id=env["TWILIO_CALLER_ID"],
+            twilio_api_base_url=env.get("TWILIO_API_BASE_URL") or None,
+            database_url=env.get("CALLBOT_DATABASE_URL") or cls.database_url,
+            default_region=env.get("CALLBOT_DEFAULT_REGION") or cls.default_region,
+            timezone=env.get("CALLBOT_TIMEZONE") or cls.timezone,
+            language=_choice(env, "CALLBOT_LANGUAGE", ("vi", "en"), cls.language),
+            calls_per_second=_number(env, "CALLBOT_CALLS_PER_SECOND", float, cls.calls_per_second),
+            max_concurrent_calls=_number(env, "CALLBOT_MAX_CONCURRENT_CALLS", int, cls.max_concurrent_calls),
+            dialer_tick_seconds=_number(env, "CALLBOT_DIALER_TICK_SECONDS", float, cls.dialer_tick_seconds),
+            trusted_proxies=_number(env, "CALLBOT_TRUSTED_PROXIES", int, cls.trusted_proxies),
+            session_cookie_secure=_flag(env, "CALLBOT_SESSION_COOKIE_SECURE", cls.session_cookie_secure),
+        )
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """A copy with some fields replaced (unknown names are an error)."""
+        known = {f.name for f in fields(self)}
+        unknown = set(overrides) - known
+        if unknown:
+            raise ConfigError("unknown setting(s): " + ", ".join(sorted(unknown)))
+        return replace(self, **overrides)
+
+
+def _number(env: Mapping[str, str], name: str, kind: type, default: Any) -> Any:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a {kind.__name__}, got {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative, got {raw!r}")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if raw not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {raw!r}")
+    return raw
