@@ -67,6 +67,12 @@ class Settings:
             session_cookie_secure=_flag(env, "CALLBOT_SESSION_COOKIE_SECURE", cls.session_cookie_secure),
         )
 
+    @classmethod
+    def database_url_from_env(cls, environ: Mapping[str, str] | None = None) -> str:
+        """Only the database URL, for commands that need nothing else (migrations, users, imports)."""
+        env = os.environ if environ is None else environ
+        return env.get("CALLBOT_DATABASE_URL") or cls.database_url
+
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with some fields replaced (unknown names are an error)."""
         known = {f.name for f in fields(self)}

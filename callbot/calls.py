@@ -1,0 +1,271 @@
+"""Call events: journal every verified Twilio request, then apply it once, moving the call only forward."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+from twilio.twiml.voice_response import VoiceResponse
+
+from callbot import dnc, flow, queue
+from callbot import leads as lead_service
+from callbot.models import FINAL_CALL_STATUSES, CallAttempt, CallEvent, Lead
+from callbot.scripts import script_for
+
+# A call's status only moves forward along these ranks; every final status shares the last rank.
+STATUS_RANK = {"created": 0, "queued": 1, "initiated": 2, "ringing": 3, "in-progress": 4}
+STATUS_RANK.update({status: 5 for status in FINAL_CALL_STATUSES})
+KINDS = ("status", "voice", "gather", "fallback")
+
+
+@dataclass(frozen=True)
+class CallUrls:
+    """Builds the absolute webhook URLs Twilio is given for an attempt (the public base URL + our routes)."""
+
+    base: str
+
+    def voice(self, attempt_id: int) -> str:
+        return f"{self.base}/twilio/voice?attempt={attempt_id}"
+
+    def status(self, attempt_id: int) -> str:
+        return f"{self.base}/twilio/status?attempt={attempt_id}"
+
+    def gather(self, attempt_id: int, turn: int) -> str:
+        return f"{self.base}/twilio/gather?attempt={attempt_id}&turn={turn}"
+
+    def fallback(self, attempt_id: int) -> str:
+        return f"{self.base}/twilio/fallback?attempt={attempt_id}"
+
+
+def journal(
+    session: Session, kind: str, params: Mapping[str, str], attempt_id: int | None, now: dt.datetime
+) -> CallEvent:
+    """Store the raw request before anything else is done with it."""
+    if attempt_id is not None and session.get(CallAttempt, attempt_id) is None:
+        attempt_id = None
+    event = CallEvent(
+        attempt_id=attempt_id,
+        call_sid=(params.get("CallSid") or None),
+        kind=kind,
+        params=dict(params),
+        received_at=now,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def apply(session: Session, event: CallEvent, urls: CallUrls, now: dt.datetime, *, turn: int | None = None) -> str:
+    """Apply a journaled event exactly once and return the TwiML to answer with."""
+    attempt = _locked_attempt(session, event)
+    if attempt is None:
+        return hangup_twiml("vi")
+    key = _dedupe_key(event, turn)
+    earlier = session.scalar(
+        sa.select(CallEvent).where(CallEvent.call_sid == event.call_sid, CallEvent.dedupe_key == key)
+    )
+    if earlier is not None:
+        # A repeat (Twilio retried, or sent a callback twice): answer as before, change nothing.
+        return earlier.response or empty_twiml()
+    event.dedupe_key = key
+    event.applied = True
+    if attempt.call_sid is None:
+        attempt.call_sid = event.call_sid
+    if event.kind == "status":
+        twiml = _apply_status(session, attempt, event.params, now)
+    elif event.kind == "voice":
+        twiml = _apply_answer(session, attempt, event.params, urls, now)
+    elif event.kind == "gather":
+        twiml = _apply_gather(session, attempt, event.params, urls, now)
+    else:
+        twiml = _apply_fallback(attempt, event.params)
+    event.response = twiml
+    session.flush()
+    return twiml
+
+
+def _locked_attempt(session: Session, event: CallEvent) -> CallAttempt | None:
+    """The attempt the event belongs to, locked so that concurrent callbacks of one call apply in turn."""
+    if event.attempt_id is None:
+        return None
+    attempt = session.get(CallAttempt, event.attempt_id, with_for_update=True, populate_existing=True)
+    if attempt is None or (attempt.call_sid and event.call_sid and attempt.call_sid != event.call_sid):
+        return None
+    return attempt
+
+
+def _dedupe_key(event: CallEvent, turn: int | None) -> str:
+    if event.kind == "status":
+        return f"status:{event.params.get('CallStatus', '')}"
+    if event.kind == "gather":
+        return f"gather:{turn if turn is not None else ''}"
+    return event.kind
+
+
+def _advance(attempt: CallAttempt, status: str, now: dt.datetime) -> bool:
+    """Move the attempt to `status` if that is forward; False when it would go back (late or repeated news)."""
+    if status not in STATUS_RANK or STATUS_RANK[status] <= STATUS_RANK.get(attempt.status, 0):
+        return False
+    attempt.status = status
+    if status == "in-progress" and attempt.answered_at is None:
+        attempt.answered_at = now
+    return True
+
+
+def _apply_status(session: Session, attempt: CallAttempt, params: Mapping[str, str], now: dt.datetime) -> str:
+    status = params.get("CallStatus", "")
+    if params.get("AnsweredBy") and not attempt.answered_by:
+        attempt.answered_by = params["AnsweredBy"]
+    if _advance(attempt, status, now) and status in FINAL_CALL_STATUSES:
+        duration = params.get("CallDuration") or params.get("Duration")
+        attempt.duration_seconds = int(duration) if duration and duration.isdigit() else None
+        finish(session, attempt, now)
+    return empty_twiml()
+
+
+def _context(attempt: CallAttempt, urls: CallUrls) -> flow.FlowContext:
+    lead: Lead = attempt.lead
+    campaign = lead.campaign
+    return flow.FlowContext(
+        name=lead.name,
+        service=lead.service or campaign.service,
+        company=campaign.company,
+        language=campaign.language,
+        action_url=lambda turn: urls.gather(attempt.id, turn),
+    )
+
+
+def _apply_answer(
+    session: Session, attempt: CallAttempt, params: Mapping[str, str], urls: CallUrls, now: dt.datetime
+) -> str:
+    language = attempt.lead.campaign.language
+    if attempt.status in FINAL_CALL_STATUSES:
+        return hangup_twiml(language)
+    _advance(attempt, "in-progress", now)
+    attempt.answered_by = params.get("AnsweredBy") or attempt.answered_by
+    step = flow.start(_context(attempt, urls), attempt.answered_by)
+    _store_step(session, attempt, step, now)
+    return step.twiml
+
+
+def _apply_gather(
+    session: Session, attempt: CallAttempt, params: Mapping[str, str], urls: CallUrls, now: dt.datetime
+) -> str:
+    if attempt.status in FINAL_CALL_STATUSES:
+        return hangup_twiml(attempt.lead.campaign.language)
+    state = flow.FlowState.from_dict(attempt.flow_state)
+    step = flow.handle(
+        _context(attempt, urls),
+        state,
+        digits=params.get("Digits") or None,
+        speech=params.get("SpeechResult") or None,
+        confidence=_float(params.get("Confidence")),
+    )
+    _store_step(session, attempt, step, now)
+    return step.twiml
+
+
+def _apply_fallback(attempt: CallAttempt, params: Mapping[str, str]) -> str:
+    attempt.error = f"fallback: error {params.get('ErrorCode', '?')} at {params.get('ErrorUrl', '?')}"[:500]
+    return hangup_twiml(attempt.lead.campaign.language)
+
+
+def _store_step(session: Session, attempt: CallAttempt, step: flow.Step, now: dt.datetime) -> None:
+    attempt.flow_state = step.state.to_dict()
+    attempt.identity_confirmed = step.state.identity_confirmed
+    attempt.interest = step.state.interest
+    if step.outcome and not attempt.outcome:
+        attempt.outcome = step.outcome
+        _decide(session, attempt, step.outcome, now)
+
+
+def _decide(session: Session, attempt: CallAttempt, outcome: str, now: dt.datetime) -> None:
+    """Act on a decisive answer at once, in the transaction that records it."""
+    lead = attempt.lead
+    campaign = lead.campaign
+    lead.last_outcome = outcome
+    if outcome in ("voicemail", "no_input"):
+        return  # decided when the call ends: retry or give up
+    lead_service.score_after_call(lead, attempt, now)
+    if outcome == "interested":
+        lead_service.set_status(lead, "queued", now)
+        queue.enqueue(session, lead, now)
+    elif outcome == "not_interested":
+        lead_service.set_status(lead, "not_interested", now)
+    elif outcome == "wrong_person":
+        lead_service.set_status(lead, "wrong_number", now)
+    elif outcome == "callback":
+        lead_service.set_status(lead, "callback", now)
+        lead.next_attempt_at = now + dt.timedelta(seconds=campaign.callback_delay_seconds)
+    elif outcome == "opted_out":
+        lead_service.set_status(lead, "opted_out", now)
+        if lead.phone_e164:
+            dnc.add(session, lead.phone_e164, "opt_out", now)
+
+
+def finish(session: Session, attempt: CallAttempt, now: dt.datetime) -> None:
+    """The call has ended: free the lead, and retry it or give up when the call decided nothing."""
+    attempt.live = False
+    attempt.ended_at = attempt.ended_at or now
+    lead: Lead = attempt.lead
+    if attempt.outcome is None:
+        attempt.outcome = _undecided_outcome(attempt)
+    lead.last_outcome = attempt.outcome
+    if lead.status != "dialing":
+        return  # the conversation already decided the lead's fate
+    lead_service.score_after_call(lead, attempt, now)
+    campaign = lead.campaign
+    if attempt.outcome in lead_service.RETRYABLE_OUTCOMES and lead.attempts < campaign.max_attempts:
+        lead_service.set_status(lead, "callable", now)
+        lead.next_attempt_at = now + dt.timedelta(seconds=campaign.retry_delay_seconds)
+    else:
+        lead_service.set_status(lead, "unreachable", now)
+        lead.next_attempt_at = None
+
+
+def _undecided_outcome(attempt: CallAttempt) -> str:
+    if attempt.status == "no-answer":
+        return "no_answer"
+    if attempt.status in ("busy", "failed", "canceled"):
+        return attempt.status
+    if attempt.answered_by and attempt.answered_by.startswith(("machine", "fax")):
+        return "voicemail"
+    return "hung_up" if attempt.answered_at else "no_answer"
+
+
+def _float(raw: str | None) -> float | None:
+    try:
+        return float(raw) if raw not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def empty_twiml() -> str:
+    """An empty TwiML document (the answer to status callbacks)."""
+    return str(VoiceResponse())
+
+
+def hangup_twiml(language: str) -> str:
+    """A polite goodbye and hang-up, for calls we do not know or that are already over."""
+    response = VoiceResponse()
+    response.say(script_for(language).texts["goodbye"], **_voice(language))
+    response.hangup()
+    return str(response)
+
+
+def _voice(language: str) -> dict[str, str]:
+    lang, voice = flow.VOICES.get(language, flow.VOICES["vi"])
+    return {"language": lang, "voice": voice}
+
+
+def timeline(session: Session, attempt_id: int) -> list[CallEvent]:
+    """Every journaled event of an attempt in arrival order."""
+    return list(
+        session.scalars(sa.select(CallEvent).where(CallEvent.attempt_id == attempt_id).order_by(CallEvent.id))
+    )
+
+
+NowFn = Callable[[], dt.datetime]

@@ -1,0 +1,215 @@
+"""The `callbot` command line: database, users, campaigns, leads, and the processes (serve, dialer, simulator, demo)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from dotenv import load_dotenv
+
+from callbot import campaigns, db, intake, users
+from callbot.errors import CallbotError
+from callbot.settings import Settings
+
+
+def _sessions():  # type: ignore[no-untyped-def]
+    return db.make_sessionmaker(db.make_engine(Settings.database_url_from_env()))
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except CallbotError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """callbot: qualify and triage sales leads by phone."""
+    load_dotenv()
+
+
+@main.group("db")
+def db_group() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db_group.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations to CALLBOT_DATABASE_URL."""
+    url = Settings.database_url_from_env()
+    db.upgrade(url, revision)
+    click.echo(f"database at {db.current_revision(db.make_engine(url))}")
+
+
+@main.group("users")
+def users_group() -> None:
+    """Panel users."""
+
+
+@users_group.command("create")
+@click.option("--email", required=True)
+@click.option("--name", default="")
+@click.option("--role", type=click.Choice(users.ROLES), default="telesales", show_default=True)
+@click.password_option(help="Password (asked when not given).")
+def users_create(email: str, name: str, role: str, password: str) -> None:
+    """Create a panel user."""
+    try:
+        with _sessions().begin() as session:
+            user = users.create_user(session, email, name, password, role, db.utcnow())
+            click.echo(f"created {user.role} {user.email}")
+    except CallbotError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.group("campaigns")
+def campaigns_group() -> None:
+    """Campaigns."""
+
+
+@campaigns_group.command("create")
+@click.argument("name")
+@click.option("--preset", type=click.Choice(["vn", "us", "permissive"]), default="vn", show_default=True,
+              help="Calling rules: vn 08:00–17:00, us 08:00–21:00, permissive any hour (not for advertising).")
+@click.option("--company", default="", help="Company name the bot introduces itself with.")
+@click.option("--service", default="", help="Default service leads registered for.")
+@click.option("--language", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+def campaigns_create(name: str, preset: str, company: str, service: str, language: str) -> None:
+    """Create a draft campaign."""
+    try:
+        with _sessions().begin() as session:
+            campaign = campaigns.create_campaign(
+                session, name, db.utcnow(), preset=preset, company=company, service=service, language=language
+            )
+            click.echo(f"campaign {campaign.id} {campaign.name!r} created ({campaign.rules_preset})")
+    except CallbotError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@campaigns_group.command("start")
+@click.argument("name")
+def campaigns_start(name: str) -> None:
+    """Start (run) a campaign now; the dialer picks it up on its next tick."""
+    try:
+        with _sessions().begin() as session:
+            campaign = campaigns.by_name(session, name)
+            if campaign is None:
+                raise click.ClickException(f"no campaign named {name!r}")
+            campaigns.change_status(campaign, "running", db.utcnow())
+            click.echo(f"campaign {campaign.name!r} is running")
+    except CallbotError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.group("leads")
+def leads_group() -> None:
+    """Lead lists."""
+
+
+@leads_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--campaign", "campaign_name", required=True, help="Campaign to import into (must exist).")
+@click.option("--region", default=None, help="Default country for numbers without one (default VN).")
+@click.option("--map", "maps", multiple=True, metavar="FIELD=HEADER",
+              help="Use column HEADER for FIELD (name, phone, email, service, source, registered_at).")
+def leads_import(file: Path, campaign_name: str, region: str | None, maps: tuple[str, ...]) -> None:
+    """Import a CSV lead list: every row is stored with its verdict and reasons."""
+    overrides = {}
+    for item in maps:
+        field, sep, header = item.partition("=")
+        if not sep or field not in intake.HEADERS:
+            raise click.BadParameter(f"{item!r}: expected FIELD=HEADER with FIELD one of {', '.join(intake.HEADERS)}")
+        overrides[field] = header
+    try:
+        with _sessions().begin() as session:
+            campaign = campaigns.by_name(session, campaign_name)
+            if campaign is None:
+                raise click.ClickException(f"no campaign named {campaign_name!r}")
+            report = intake.import_file(
+                session, campaign, file, db.utcnow(), default_region=region or "VN", overrides=overrides
+            )
+    except CallbotError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{len(report.rows)} rows imported into {campaign_name!r}")
+    for verdict, count in sorted(report.by_verdict.items()):
+        click.echo(f"  {verdict:<10} {count}")
+    for reason, count in report.by_reason.most_common():
+        click.echo(f"    {reason:<24} {count}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+def serve(host: str, port: int) -> None:
+    """Serve the web app (webhooks, panel) with the development server; use gunicorn in production."""
+    from web import create_app
+
+    create_app(_settings()).run(host=host, port=port)
+
+
+@main.command()
+def dialer() -> None:
+    """Run the dialer: starts due campaigns and places calls (exactly one per deployment)."""
+    import logging
+
+    from callbot.dialer import Dialer, start_scheduler
+    from callbot.telephony import TwilioTelephony
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = _settings()
+    telephony = TwilioTelephony(
+        settings.twilio_account_sid, settings.twilio_auth_token, api_base_url=settings.twilio_api_base_url
+    )
+    sessions = db.make_sessionmaker(db.make_engine(settings.database_url))
+    click.echo(f"dialer running every {settings.dialer_tick_seconds}s (Ctrl-C to stop)")
+    try:
+        start_scheduler(Dialer(sessions, telephony, settings), background=False)
+    except (KeyboardInterrupt, SystemExit):
+        pass
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8081, show_default=True)
+@click.option("--personas", "personas_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help='JSON: {"numbers": {"+8490…": "busy"}, "mix": {"interested": 50, …}}')
+@click.option("--time-scale", default=1.0, show_default=True, help="Real seconds per simulated second.")
+def simulator(host: str, port: int, personas_file: Path | None, time_scale: float) -> None:
+    """Run the local Twilio-compatible simulator (REST API + calls into your webhooks)."""
+    import time
+
+    from callbot.simulator import Simulator, load_personas_file
+
+    settings = _settings()
+    numbers, mix = load_personas_file(personas_file) if personas_file else ({}, None)
+    sim = Simulator(settings.twilio_account_sid, settings.twilio_auth_token, personas=numbers, default_mix=mix,
+                    time_scale=time_scale)
+    url = sim.start(host=host, port=port)
+    click.echo(f"Twilio simulator at {url} (set TWILIO_API_BASE_URL={url}); Ctrl-C to stop")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        sim.stop()
+
+
+@main.command()
+@click.option("--serve/--no-serve", default=True, show_default=True,
+              help="After the funnel, serve the panel until Ctrl-C (or exit).")
+@click.option("--port", default=5000, show_default=True, help="Port of the panel when serving.")
+@click.option("--leads", default=200, show_default=True, help="How many sample leads to generate.")
+def demo(serve: bool, port: int, leads: int) -> None:
+    """Run a sample campaign end to end on SQLite and the simulator, print its funnel, serve the panel."""
+    from callbot import demo as demo_module
+    from web import create_app
+
+    result = demo_module.run(create_app, port=port, serve=serve, leads=leads, say=click.echo)
+    if not result.finished:
+        click.echo("the campaign did not finish in time", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

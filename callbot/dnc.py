@@ -1,0 +1,33 @@
+"""The do-not-call list: opt-outs, the national list and manual entries; checked at intake and at dial time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from callbot.models import DoNotCall
+
+
+def add(session: Session, phone_e164: str, reason: str, now: dt.datetime) -> None:
+    """Put a number on the list (idempotent)."""
+    if not is_listed(session, phone_e164):
+        session.add(DoNotCall(phone_e164=phone_e164, reason=reason, created_at=now))
+        session.flush()
+
+
+def is_listed(session: Session, phone_e164: str) -> bool:
+    """Whether a number is on the list."""
+    return session.scalar(sa.select(DoNotCall.id).where(DoNotCall.phone_e164 == phone_e164)) is not None
+
+
+def listed_among(session: Session, numbers: Iterable[str]) -> set[str]:
+    """The subset of `numbers` that is on the list (one query per 500 numbers)."""
+    numbers = list(dict.fromkeys(numbers))
+    found: set[str] = set()
+    for start in range(0, len(numbers), 500):
+        chunk = numbers[start : start + 500]
+        found.update(session.scalars(sa.select(DoNotCall.phone_e164).where(DoNotCall.phone_e164.in_(chunk))))
+    return found

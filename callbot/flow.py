@@ -1,0 +1,202 @@
+"""The verification call as a pure step function: (context, state, caller input) -> TwiML + new state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+from callbot.scripts import script_for
+from scoring.text import fold_text
+
+# Steps of the conversation; a state is at exactly one of them.
+IDENTITY, INTEREST, DONE = "identity", "interest", "done"
+OUTCOMES = ("interested", "not_interested", "wrong_person", "callback", "opted_out", "no_input", "voicemail")
+MIN_CONFIDENCE = 0.5
+MAX_REPROMPTS = 1
+MACHINE_ANSWERS = ("machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "fax")
+
+VOICES = {"vi": ("vi-VN", "Google.vi-VN-Standard-A"), "en": ("en-US", "Google.en-US-Standard-C")}
+
+
+@dataclass(frozen=True)
+class FlowContext:
+    """What the flow knows about the call: the lead, the campaign, and how to build the next action URL."""
+
+    name: str | None
+    service: str | None
+    company: str | None
+    language: str = "vi"
+    action_url: Callable[[int], str] = field(default=lambda turn: f"?turn={turn}")
+
+
+@dataclass(frozen=True)
+class FlowState:
+    """Where the conversation is: step, re-prompts used at this step, and the turn counter for action URLs."""
+
+    step: str = IDENTITY
+    turn: int = 0
+    reprompts: int = 0
+    identity_confirmed: bool | None = None
+    interest: str | None = None  # yes · no · callback
+    used_speech: bool = False
+    heard: tuple[str, ...] = ()  # what the caller said or keyed, in order
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able form for storing on the call attempt."""
+        return {
+            "step": self.step,
+            "turn": self.turn,
+            "reprompts": self.reprompts,
+            "identity_confirmed": self.identity_confirmed,
+            "interest": self.interest,
+            "used_speech": self.used_speech,
+            "heard": list(self.heard),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> FlowState:
+        """Rebuild a state stored by to_dict (an empty dict gives the initial state)."""
+        if not data:
+            return cls()
+        return cls(
+            step=data.get("step", IDENTITY),
+            turn=int(data.get("turn", 0)),
+            reprompts=int(data.get("reprompts", 0)),
+            identity_confirmed=data.get("identity_confirmed"),
+            interest=data.get("interest"),
+            used_speech=bool(data.get("used_speech", False)),
+            heard=tuple(data.get("heard", ())),
+        )
+
+
+@dataclass(frozen=True)
+class Step:
+    """The flow's answer to one webhook: TwiML to return, the new state and, when the call is decided, its outcome."""
+
+    twiml: str
+    state: FlowState
+    outcome: str | None = None
+
+
+def start(ctx: FlowContext, answered_by: str | None = None) -> Step:
+    """The first TwiML when the call is answered: voicemail for machines, else greeting and identity question."""
+    text = script_for(ctx.language)
+    if answered_by in MACHINE_ANSWERS:
+        response = VoiceResponse()
+        if answered_by != "fax":
+            _say(response, ctx, text.render("voicemail", ctx))
+        response.hangup()
+        return Step(str(response), replace(FlowState(), step=DONE), "voicemail")
+    state = FlowState(turn=1)
+    prompt = text.render("greeting", ctx) + " " + text.render("identity", ctx)
+    return Step(_ask(ctx, prompt, state), state)
+
+
+def handle(
+    ctx: FlowContext,
+    state: FlowState,
+    *,
+    digits: str | None = None,
+    speech: str | None = None,
+    confidence: float | None = None,
+) -> Step:
+    """Take the caller's answer to the current question and move the conversation on."""
+    text = script_for(ctx.language)
+    if state.step == DONE:
+        return _close(ctx, state, "goodbye", state.interest and "interested")
+    intent = understand(digits, speech, confidence, step=state.step)
+    heard = state.heard + ((f"digits:{digits}",) if digits else (f"speech:{speech}",) if speech else ())
+    state = replace(state, heard=heard, used_speech=state.used_speech or bool(speech and not digits))
+    if intent == "opt_out":
+        return _close(ctx, state, "closing_opted_out", "opted_out")
+    if intent is None:
+        if state.reprompts >= MAX_REPROMPTS:
+            return _close(ctx, state, "closing_no_input", "no_input")
+        state = replace(state, reprompts=state.reprompts + 1, turn=state.turn + 1)
+        key = "reprompt_keypad" if (speech or digits) else "reprompt_silence"
+        question = "identity" if state.step == IDENTITY else "interest"
+        return Step(_ask(ctx, text.render(key, ctx) + " " + text.render(question, ctx), state), state)
+    if state.step == IDENTITY:
+        if intent == "no":
+            return _close(ctx, replace(state, identity_confirmed=False), "closing_wrong_person", "wrong_person")
+        if intent == "callback":
+            return _close(ctx, state, "closing_callback", "callback")
+        state = replace(state, identity_confirmed=True, step=INTEREST, turn=state.turn + 1, reprompts=0)
+        prompt = text.render("reminder", ctx) + " " + text.render("interest", ctx)
+        return Step(_ask(ctx, prompt, state), state)
+    if intent == "yes":
+        return _close(ctx, replace(state, interest="yes"), "closing_interested", "interested")
+    if intent == "callback":
+        return _close(ctx, replace(state, interest="callback"), "closing_callback", "callback")
+    return _close(ctx, replace(state, interest="no"), "closing_not_interested", "not_interested")
+
+
+def _close(ctx: FlowContext, state: FlowState, key: str, outcome: str | None) -> Step:
+    response = VoiceResponse()
+    _say(response, ctx, script_for(ctx.language).render(key, ctx))
+    response.hangup()
+    return Step(str(response), replace(state, step=DONE), outcome)
+
+
+def _ask(ctx: FlowContext, prompt: str, state: FlowState) -> str:
+    language, _voice = VOICES.get(ctx.language, VOICES["vi"])
+    url = ctx.action_url(state.turn)
+    response = VoiceResponse()
+    gather = Gather(
+        input="dtmf speech",
+        num_digits=1,
+        timeout=5,
+        speech_timeout="auto",
+        language=language,
+        hints=script_for(ctx.language).hints,
+        action=url,
+        method="POST",
+    )
+    _say(gather, ctx, prompt)
+    response.append(gather)
+    # No input falls through the Gather: come back to the same turn without Digits, so we decide what next.
+    response.redirect(url, method="POST")
+    return str(response)
+
+
+def _say(node: Any, ctx: FlowContext, text: str) -> None:
+    language, voice = VOICES.get(ctx.language, VOICES["vi"])
+    node.say(text, voice=voice, language=language)
+
+
+# --- understanding answers -------------------------------------------------------------------------------
+
+_DIGIT_INTENTS = {
+    IDENTITY: {"1": "yes", "2": "no", "3": "callback", "9": "opt_out"},
+    INTEREST: {"1": "yes", "2": "no", "3": "callback", "9": "opt_out"},
+}
+# Checked in this order: the more specific negatives before the bare "yes" words they contain
+# ("không phải" contains "phải", "không quan tâm" contains "quan tâm").
+_SPEECH_INTENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("opt_out", ("dung goi", "khong goi nua", "dung lam phien", "khong muon nhan cuoc goi", "huy dang ky",
+                 "stop calling", "do not call", "dont call", "don't call", "unsubscribe", "remove me")),
+    ("callback", ("goi lai", "luc khac", "de sau", "dang ban", "ban roi", "call back", "call me back",
+                  "call later", "later", "busy", "not now")),
+    ("no", ("khong phai", "nham so", "nham nguoi", "sai so", "khong quan tam", "khong can", "khong co nhu cau",
+            "thoi", "khong", "ko", "wrong number", "wrong person", "not interested", "no thanks", "no", "nope")),
+    ("yes", ("co", "vang", "dung roi", "dung", "phai", "da", "u", "uh", "ok", "oke", "duoc", "quan tam",
+             "chinh xac", "toi day", "yes", "yeah", "yep", "sure", "speaking", "interested", "right", "correct")),
+)
+
+
+def understand(
+    digits: str | None, speech: str | None, confidence: float | None, *, step: str
+) -> str | None:
+    """The caller's intent (yes · no · callback · opt_out) from keypad or speech, or None when unclear."""
+    if digits:
+        return _DIGIT_INTENTS.get(step, {}).get(digits.strip()[:1])
+    if not speech or (confidence is not None and confidence < MIN_CONFIDENCE):
+        return None
+    folded = f" {fold_text(speech)} "
+    for intent, phrases in _SPEECH_INTENTS:
+        if any(f" {phrase} " in folded for phrase in phrases):
+            return intent
+    return None

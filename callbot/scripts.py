@@ -1,0 +1,86 @@
+"""What the caller hears: the default call scripts in Vietnamese and English, with safe variable defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+_VI = {
+    "greeting": "Xin chào, đây là cuộc gọi từ {company}.",
+    "identity": "Cho hỏi có phải anh chị {name} không ạ? Nếu đúng, xin nhấn phím 1 hoặc nói vâng. "
+    "Nếu không phải, xin nhấn phím 2.",
+    "reminder": "Anh chị đã đăng ký nhận thông tin về {service}.",
+    "interest": "Anh chị có quan tâm và muốn được chuyên viên tư vấn không ạ? Nhấn phím 1 nếu quan tâm, "
+    "phím 2 nếu không quan tâm, phím 3 để hẹn gọi lại sau. Nhấn phím 9 nếu không muốn nhận cuộc gọi nữa.",
+    "reprompt_silence": "Xin lỗi, chúng tôi chưa nghe thấy câu trả lời.",
+    "reprompt_keypad": "Xin lỗi, chúng tôi chưa hiểu rõ. Xin vui lòng dùng bàn phím.",
+    "closing_interested": "Cảm ơn anh chị. Chuyên viên của {company} sẽ liên hệ với anh chị trong thời gian sớm nhất. "
+    "Chúc anh chị một ngày tốt lành.",
+    "closing_not_interested": "Cảm ơn anh chị đã dành thời gian. Chúc anh chị một ngày tốt lành.",
+    "closing_callback": "Vâng, chúng tôi sẽ gọi lại cho anh chị vào lúc khác. Xin cảm ơn.",
+    "closing_wrong_person": "Xin lỗi vì đã làm phiền. Chúc anh chị một ngày tốt lành.",
+    "closing_opted_out": "Chúng tôi đã ghi nhận. Số của anh chị sẽ không nhận thêm cuộc gọi nào từ {company}. Xin cảm ơn.",
+    "closing_no_input": "Chúng tôi sẽ liên hệ lại sau. Xin cảm ơn.",
+    "voicemail": "Xin chào, đây là {company}. Chúng tôi gọi về đăng ký {service} của anh chị "
+    "và sẽ gọi lại sau. Xin cảm ơn.",
+    "goodbye": "Xin cảm ơn. Tạm biệt.",
+}
+_VI_DEFAULTS = {"name": "quý khách", "service": "dịch vụ của chúng tôi", "company": "chúng tôi"}
+_VI_HINTS = "có, vâng, đúng rồi, phải, không, không phải, nhầm số, quan tâm, không quan tâm, gọi lại sau, bận, đừng gọi nữa"
+
+_EN = {
+    "greeting": "Hello, this is a call from {company}.",
+    "identity": "Am I speaking with {name}? Press 1 or say yes if so. If not, press 2.",
+    "reminder": "You recently asked for information about {service}.",
+    "interest": "Would you like one of our advisers to contact you? Press 1 if you are interested, 2 if not, "
+    "3 to be called back later. Press 9 to receive no more calls.",
+    "reprompt_silence": "Sorry, we did not hear an answer.",
+    "reprompt_keypad": "Sorry, we did not understand. Please use your keypad.",
+    "closing_interested": "Thank you. An adviser from {company} will contact you shortly. Have a nice day.",
+    "closing_not_interested": "Thank you for your time. Have a nice day.",
+    "closing_callback": "Sure, we will call you back later. Thank you.",
+    "closing_wrong_person": "Sorry to have bothered you. Have a nice day.",
+    "closing_opted_out": "Understood. Your number will receive no more calls from {company}. Thank you.",
+    "closing_no_input": "We will get back to you later. Thank you.",
+    "voicemail": "Hello, this is {company} calling about your request for {service}. We will call again. Thank you.",
+    "goodbye": "Thank you. Goodbye.",
+}
+_EN_DEFAULTS = {"name": "our customer", "service": "our services", "company": "our company"}
+_EN_HINTS = "yes, no, speaking, wrong number, interested, not interested, call back later, busy, stop calling"
+
+
+class _Defaults(dict[str, str]):
+    """Values for str.format_map: a missing or blank variable falls back to a polite default."""
+
+    def __init__(self, values: dict[str, Any], defaults: dict[str, str]):
+        super().__init__({k: str(v).strip() for k, v in values.items() if v is not None and str(v).strip()})
+        self._defaults = defaults
+
+    def __missing__(self, key: str) -> str:
+        return self._defaults.get(key, "")
+
+
+@dataclass(frozen=True)
+class Script:
+    """One language's texts, variable defaults and speech-recognition hints."""
+
+    language: str
+    texts: dict[str, str]
+    defaults: dict[str, str]
+    hints: str
+
+    def render(self, key: str, ctx: Any) -> str:
+        """The text `key` with {name}, {service}, {company} filled from ctx (never "None")."""
+        values = {"name": ctx.name, "service": ctx.service, "company": ctx.company}
+        return self.texts[key].format_map(_Defaults(values, self.defaults))
+
+
+SCRIPTS = {
+    "vi": Script("vi", _VI, _VI_DEFAULTS, _VI_HINTS),
+    "en": Script("en", _EN, _EN_DEFAULTS, _EN_HINTS),
+}
+
+
+def script_for(language: str) -> Script:
+    """The script for a language code, Vietnamese when unknown."""
+    return SCRIPTS.get(language, SCRIPTS["vi"])

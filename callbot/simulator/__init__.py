@@ -1,0 +1,23 @@
+"""A local Twilio-compatible simulator: the Calls REST API plus simulated callees (personas)."""
+
+from callbot.simulator.calls import SimCall
+from callbot.simulator.personas import (
+    DEFAULT_MIX,
+    PERSONAS,
+    Persona,
+    Reply,
+    load_personas_file,
+    persona_for,
+)
+from callbot.simulator.server import Simulator
+
+__all__ = [
+    "DEFAULT_MIX",
+    "PERSONAS",
+    "Persona",
+    "Reply",
+    "SimCall",
+    "Simulator",
+    "load_personas_file",
+    "persona_for",
+]

@@ -1,0 +1,295 @@
+"""The simulator itself: Twilio's Calls REST API as a small Flask app, and a thread per simulated call."""
+
+from __future__ import annotations
+
+import hmac
+import random
+import re
+import threading
+import time
+import uuid
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from callbot.simulator.calls import CallOptions, SimCall, resource
+from callbot.simulator.personas import check_mix, check_names
+from callbot.simulator.personas import persona_for as _persona_for
+from callbot.simulator.runner import CallRunner
+
+API = "/2010-04-01/Accounts/<account_sid>"
+_PHONE = re.compile(r"\+\d{7,15}")
+_EVENTS = frozenset({"initiated", "ringing", "answered", "completed"})
+_DETECTION = frozenset({"Enable", "DetectMessageEnd"})
+
+
+class _QuietHandler(WSGIRequestHandler):
+    # Demo and test output would drown in one access-log line per webhook.
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+def _error(status: int, code: int, message: str) -> tuple[Response, int]:
+    body = {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}"}
+    return jsonify({**body, "status": status}), status
+
+
+def _int_param(name: str, default: int | None) -> int | None:
+    raw = request.form.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"Invalid '{name}' parameter: {raw!r}") from None
+
+
+def _options_from_form() -> CallOptions | tuple[Response, int]:
+    """Validate a create-call form as Twilio does; return the options or the error response."""
+    form = request.form
+    to, from_ = form.get("To", "").strip(), form.get("From", "").strip()
+    url, twiml = form.get("Url", "").strip(), form.get("Twiml", "").strip()
+    if not to:
+        return _error(400, 21201, "No 'To' number is specified")
+    if not from_:
+        return _error(400, 21213, "No 'From' number is specified")
+    if not url and not twiml:
+        return _error(400, 21205, "Url parameter is required")
+    if not _PHONE.fullmatch(to):
+        return _error(400, 21211, f"Invalid 'To' Phone Number: {to}")
+    if url and not url.startswith(("http://", "https://")):
+        return _error(400, 21205, f"Url is not a valid URL: {url}")
+    # The official client repeats the parameter; some callers send one space-separated value.
+    events = {e for value in form.getlist("StatusCallbackEvent") for e in value.split()}
+    if events - _EVENTS:
+        return _error(400, 21626, "Invalid 'StatusCallbackEvent'")
+    detection = form.get("MachineDetection") or None
+    if detection is not None and detection not in _DETECTION:
+        return _error(400, 20001, f"Invalid 'MachineDetection' parameter: {detection!r}")
+    try:
+        timeout = _int_param("Timeout", 60) or 60
+        time_limit = _int_param("TimeLimit", None)
+    except ValueError as exc:
+        return _error(400, 20001, str(exc))
+    return CallOptions(
+        to=to,
+        from_=from_,
+        url=url or None,
+        method=(form.get("Method") or "POST").upper(),
+        twiml=twiml or None,
+        fallback_url=form.get("FallbackUrl") or None,
+        fallback_method=(form.get("FallbackMethod") or "POST").upper(),
+        status_callback=form.get("StatusCallback") or None,
+        status_callback_method=(form.get("StatusCallbackMethod") or "POST").upper(),
+        events=frozenset(events),
+        timeout=max(1, min(timeout, 600)),  # Twilio caps the ring time at 600 s
+        time_limit=time_limit,
+        machine_detection=detection,
+        record=form.get("Record", "").lower() == "true",
+    )
+
+
+def create_app(sim: Simulator) -> Flask:
+    """Build the Flask app serving the subset of Twilio's REST API the project uses."""
+    app = Flask("callbot.simulator")
+
+    @app.before_request
+    def authenticate() -> tuple[Response, int] | None:
+        auth = request.authorization
+        path_sid = (request.view_args or {}).get("account_sid", sim.account_sid)
+        valid = (
+            auth is not None
+            and hmac.compare_digest(str(auth.username or ""), sim.account_sid)
+            and hmac.compare_digest(str(auth.password or ""), sim.auth_token)
+            and path_sid == sim.account_sid
+        )
+        return None if valid else _error(401, 20003, "Authenticate")
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> tuple[Response, int]:
+        if exc.code == 404:
+            return _error(404, 20404, f"The requested resource {request.path} was not found")
+        return _error(exc.code or 500, 20001, exc.description or exc.name)
+
+    @app.post(f"{API}/Calls.json")
+    def create_call(account_sid: str) -> tuple[Response, int]:
+        options = _options_from_form()
+        if not isinstance(options, CallOptions):
+            return options
+        call = sim.create_call(options)
+        response = jsonify(resource(call, sim.account_sid))
+        # Start the call once the response is on the wire, as Twilio only dials after answering the API.
+        response.call_on_close(call.released.set)
+        return response, 201
+
+    @app.get(f"{API}/Calls.json")
+    def list_calls(account_sid: str) -> Response:
+        wanted = {k: request.args.get(k) for k in ("To", "From", "Status") if request.args.get(k)}
+        found = [
+            resource(c, sim.account_sid)
+            for c in sim.calls.values()
+            if wanted.get("To", c.to) == c.to
+            and wanted.get("From", c.from_) == c.from_
+            and wanted.get("Status", c.status) == c.status
+        ]
+        uri = f"/2010-04-01/Accounts/{sim.account_sid}/Calls.json"
+        meta = {"first_page_uri": uri, "next_page_uri": None, "previous_page_uri": None, "uri": uri}
+        return jsonify(
+            {"calls": found, "page": 0, "page_size": len(found), "start": 0, "end": len(found), **meta}
+        )
+
+    @app.get(f"{API}/Calls/<call_sid>.json")
+    def fetch_call(account_sid: str, call_sid: str) -> Response | tuple[Response, int]:
+        call = sim.calls.get(call_sid)
+        if call is None:
+            return _error(404, 20404, f"The requested resource {request.path} was not found")
+        return jsonify(resource(call, sim.account_sid))
+
+    @app.post(f"{API}/Calls/<call_sid>.json")
+    def update_call(account_sid: str, call_sid: str) -> Response | tuple[Response, int]:
+        call = sim.calls.get(call_sid)
+        if call is None:
+            return _error(404, 20404, f"The requested resource {request.path} was not found")
+        status = request.form.get("Status") or None
+        url, twiml = request.form.get("Url") or None, request.form.get("Twiml") or None
+        if status not in (None, "completed", "canceled"):
+            return _error(400, 20001, f"Invalid 'Status' parameter: {status!r}")
+        if (url or twiml) and call.ended:
+            return _error(400, 21220, "Call is not in-progress. Cannot redirect.")
+        sim.update_call(call, status, url, (request.form.get("Method") or "POST").upper(), twiml)
+        return jsonify(resource(call, sim.account_sid))
+
+    return app
+
+
+class Simulator:
+    """A local stand-in for Twilio Voice: the REST API plus simulated callees answering calls."""
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        *,
+        personas: dict[str, str] | None = None,
+        default_mix: dict[str, int] | None = None,
+        time_scale: float = 0.0,
+        duplicate_callbacks: bool = False,
+        shuffle_callbacks: bool = False,
+        seed: int = 0,
+    ) -> None:
+        if time_scale < 0:
+            raise ValueError("time_scale must be >= 0")
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.default_mix = check_mix(default_mix) if default_mix is not None else None
+        self.time_scale = float(time_scale)
+        self.duplicate_callbacks = duplicate_callbacks
+        self.shuffle_callbacks = shuffle_callbacks
+        self.stopping = False
+        self._overrides: dict[str, str] = {}
+        self._rng = random.Random(seed)
+        self.lock = threading.Lock()
+        self._idle = threading.Condition(self.lock)
+        self._calls: dict[str, SimCall] = {}
+        self._threads: list[threading.Thread] = []
+        self._server: BaseWSGIServer | None = None
+        self._server_thread: threading.Thread | None = None
+        for number, persona in (personas or {}).items():
+            self.set_persona(number, persona)
+        self.wsgi_app = create_app(self)
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Serve the REST API in a background thread; return its base URL."""
+        if self._server is not None:
+            raise RuntimeError("simulator already started")
+        self._server = make_server(host, port, self.wsgi_app, threaded=True, request_handler=_QuietHandler)
+        # A short poll interval lets stop() return promptly.
+        self._server_thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="simulator-http", daemon=True
+        )
+        self._server_thread.start()
+        return f"http://{host}:{self._server.server_port}"
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop serving, end running calls and wait (bounded) for their threads."""
+        deadline = time.monotonic() + timeout
+        self.stopping = True
+        for call in self.calls.values():
+            call.wake.set()
+            call.released.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            if self._server_thread is not None:
+                self._server_thread.join(max(0.0, deadline - time.monotonic()))
+            self._server = None
+        with self.lock:
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def set_persona(self, e164_number: str, persona: str) -> None:
+        """Make every call to this number use this persona."""
+        check_names([persona])
+        with self.lock:
+            self._overrides[e164_number] = persona
+
+    def persona_for(self, e164_number: str) -> str:
+        """The persona a call to this number gets: an override, else a deterministic draw."""
+        with self.lock:
+            override = self._overrides.get(e164_number)
+        return override or _persona_for(e164_number, self.default_mix)
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Wait until every call created so far has ended; False on timeout."""
+        with self._idle:
+            return self._idle.wait_for(lambda: all(c.done.is_set() for c in self._calls.values()), timeout)
+
+    @property
+    def calls(self) -> dict[str, SimCall]:
+        """A snapshot of all calls by CallSid (the SimCall objects are live)."""
+        with self.lock:
+            return dict(self._calls)
+
+    def create_call(self, options: CallOptions) -> SimCall:
+        """Register a call and start its thread (it waits for the API response to be sent)."""
+        call = SimCall(
+            sid=f"CA{uuid.uuid4().hex}",
+            to=options.to,
+            from_=options.from_,
+            persona=self.persona_for(options.to),
+            options=options,
+        )
+        with self.lock:
+            self._calls[call.sid] = call
+            runner = CallRunner(self, call, random.Random(self._rng.random()))
+            thread = threading.Thread(target=runner.run, name=f"simcall-{call.sid[:12]}", daemon=True)
+            self._threads.append(thread)
+        thread.start()
+        return call
+
+    def update_call(
+        self, call: SimCall, status: str | None, url: str | None, method: str, twiml: str | None
+    ) -> None:
+        """Queue a REST update (hang-up, cancel, redirect); the call thread applies it."""
+        with self.lock:
+            before = (call.pending_status, call.pending_redirect)
+            if status == "canceled" and call.status in ("queued", "ringing"):
+                call.pending_status = "canceled"
+            elif status == "completed" and not call.ended:
+                call.pending_status = "completed"
+            if url:
+                call.pending_redirect = ("url", url, method)
+            elif twiml:
+                call.pending_redirect = ("twiml", twiml, "")
+            changed = before != (call.pending_status, call.pending_redirect)
+        if changed:
+            call.wake.set()  # cut the current simulated wait short so the update applies promptly
+
+    def call_finished(self, call: SimCall) -> None:
+        """Mark a call's thread as finished and wake wait_idle()."""
+        with self._idle:
+            call.done.set()
+            self._idle.notify_all()

@@ -1,0 +1,121 @@
+"""The telephony adapter: one narrow interface over the official twilio client, for real Twilio or the simulator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from callbot.errors import TelephonyError
+
+STATUS_EVENTS = ("initiated", "ringing", "answered", "completed")
+
+
+@dataclass(frozen=True)
+class CallInfo:
+    """What the provider says about a call right now."""
+
+    sid: str
+    status: str
+    duration: int | None
+    answered_by: str | None
+
+
+class Telephony(Protocol):
+    """What the dialer and the panel need from a telephony provider."""
+
+    def place_call(
+        self,
+        *,
+        to: str,
+        from_: str,
+        url: str,
+        status_callback: str,
+        fallback_url: str | None = None,
+        timeout: int = 30,
+        machine_detection: str | None = "Enable",
+    ) -> str:
+        """Start an outbound call and return its CallSid."""
+        ...
+
+    def fetch_call(self, sid: str) -> CallInfo:
+        """The provider's current view of a call."""
+        ...
+
+    def hangup(self, sid: str) -> None:
+        """End a live call (or cancel one that has not been answered)."""
+        ...
+
+
+class TwilioTelephony:
+    """Telephony over twilio's REST client; `api_base_url` points it at a Twilio-compatible simulator."""
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        *,
+        api_base_url: str | None = None,
+        timeout: float = 10.0,
+    ):
+        self._client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout))
+        if api_base_url:
+            self._client.api.base_url = api_base_url.rstrip("/")
+
+    def place_call(
+        self,
+        *,
+        to: str,
+        from_: str,
+        url: str,
+        status_callback: str,
+        fallback_url: str | None = None,
+        timeout: int = 30,
+        machine_detection: str | None = "Enable",
+    ) -> str:
+        """Create the call with every status event and (by default) answering-machine detection."""
+        kwargs: dict[str, object] = {
+            "to": to,
+            "from_": from_,
+            "url": url,
+            "method": "POST",
+            "status_callback": status_callback,
+            "status_callback_method": "POST",
+            "status_callback_event": list(STATUS_EVENTS),
+            "timeout": timeout,
+        }
+        if fallback_url:
+            kwargs["fallback_url"] = fallback_url
+            kwargs["fallback_method"] = "POST"
+        if machine_detection:
+            kwargs["machine_detection"] = machine_detection
+        try:
+            call = self._client.calls.create(**kwargs)
+        except TwilioRestException as exc:
+            raise TelephonyError(f"Twilio refused the call: {exc.msg}", code=exc.code, status=exc.status) from exc
+        except (TwilioException, OSError) as exc:
+            raise TelephonyError(f"could not reach the telephony API: {exc}") from exc
+        return str(call.sid)
+
+    def fetch_call(self, sid: str) -> CallInfo:
+        """Fetch one call's status, duration and answering-machine result."""
+        try:
+            call = self._client.calls(sid).fetch()
+        except TwilioRestException as exc:
+            raise TelephonyError(f"cannot fetch call {sid}: {exc.msg}", code=exc.code, status=exc.status) from exc
+        except (TwilioException, OSError) as exc:
+            raise TelephonyError(f"could not reach the telephony API: {exc}") from exc
+        duration = int(call.duration) if call.duration not in (None, "") else None
+        return CallInfo(sid=str(call.sid), status=str(call.status), duration=duration, answered_by=call.answered_by)
+
+    def hangup(self, sid: str) -> None:
+        """Complete the call (Twilio ends it, or cancels it when not yet answered)."""
+        try:
+            self._client.calls(sid).update(status="completed")
+        except TwilioRestException as exc:
+            raise TelephonyError(f"cannot hang up {sid}: {exc.msg}", code=exc.code, status=exc.status) from exc
+        except (TwilioException, OSError) as exc:
+            raise TelephonyError(f"could not reach the telephony API: {exc}") from exc

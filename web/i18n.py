@@ -1,0 +1,91 @@
+"""Panel language: Vietnamese by default, English on request (?lang=en, remembered in the session)."""
+
+from __future__ import annotations
+
+from flask import Flask, request, session
+
+LANGUAGES = ("vi", "en")
+
+# Panel texts, Vietnamese first. Keys are English identifiers.
+TEXTS: dict[str, tuple[str, str]] = {
+    "app": ("Callbot – xác minh khách hàng", "Callbot – lead verification"),
+    "sign_in": ("Đăng nhập", "Sign in"),
+    "sign_out": ("Đăng xuất", "Sign out"),
+    "email": ("Email", "E-mail"),
+    "password": ("Mật khẩu", "Password"),
+    "bad_login": ("Email hoặc mật khẩu không đúng.", "Wrong e-mail or password."),
+    "campaigns": ("Chiến dịch", "Campaigns"),
+    "campaign": ("Chiến dịch", "Campaign"),
+    "calls": ("Cuộc gọi", "Calls"),
+    "call": ("Cuộc gọi", "Call"),
+    "leads": ("Khách hàng", "Leads"),
+    "lead": ("Khách hàng", "Lead"),
+    "queue": ("Hàng chờ telesales", "Telesales queue"),
+    "status": ("Trạng thái", "Status"),
+    "rules": ("Quy tắc gọi", "Calling rules"),
+    "funnel": ("Phễu", "Funnel"),
+    "imported": ("Đã nhập", "Imported"),
+    "rejected": ("Loại (rác/trùng/chặn)", "Rejected (junk/duplicate/blocked)"),
+    "called": ("Đã gọi", "Called"),
+    "answered": ("Nghe máy", "Answered"),
+    "identity_confirmed": ("Xác nhận đúng người", "Identity confirmed"),
+    "interested": ("Quan tâm", "Interested"),
+    "queued": ("Chuyển telesales", "Queued for telesales"),
+    "name": ("Họ tên", "Name"),
+    "phone": ("Số điện thoại", "Phone"),
+    "service": ("Dịch vụ", "Service"),
+    "source": ("Nguồn", "Source"),
+    "registered_at": ("Thời gian đăng ký", "Registered at"),
+    "verdict": ("Đánh giá", "Verdict"),
+    "reasons": ("Lý do", "Reasons"),
+    "score": ("Điểm", "Score"),
+    "tier": ("Hạng", "Tier"),
+    "attempts": ("Lần gọi", "Attempts"),
+    "outcome": ("Kết quả", "Outcome"),
+    "duration": ("Thời lượng (giây)", "Duration (s)"),
+    "time": ("Thời gian", "Time"),
+    "timeline": ("Diễn biến cuộc gọi", "Call timeline"),
+    "event": ("Sự kiện", "Event"),
+    "detail": ("Chi tiết", "Detail"),
+    "next_lead": ("Nhận khách hàng tiếp theo", "Next lead"),
+    "no_lead": ("Hàng chờ đang trống.", "The queue is empty."),
+    "disposition": ("Kết quả chăm sóc", "Disposition"),
+    "note": ("Ghi chú", "Note"),
+    "follow_up_at": ("Hẹn gọi lại lúc", "Follow up at"),
+    "save": ("Lưu", "Save"),
+    "saved": ("Đã lưu.", "Saved."),
+    "held_until": ("Đang giữ đến", "Held until"),
+    "all": ("Tất cả", "All"),
+    "previous": ("Trước", "Previous"),
+    "next": ("Sau", "Next"),
+    "forbidden": ("Bạn không có quyền xem trang này.", "You may not see this page."),
+    "won": ("Chốt thành công", "Won"),
+    "follow_up": ("Hẹn gọi lại", "Follow up"),
+    "not_interested": ("Không quan tâm", "Not interested"),
+    "unreachable": ("Không liên lạc được", "Unreachable"),
+    "wrong_number": ("Sai số", "Wrong number"),
+    "do_not_call": ("Không gọi nữa", "Do not call"),
+    "heard": ("Khách trả lời", "Caller said"),
+    "language": ("English", "Tiếng Việt"),
+}
+
+
+def current_language() -> str:
+    """The panel language of this request."""
+    wanted = request.args.get("lang")
+    if wanted in LANGUAGES:
+        session["lang"] = wanted
+    return session.get("lang", "vi")
+
+
+def translate(key: str) -> str:
+    """The text for `key` in the current language (the key itself when unknown)."""
+    pair = TEXTS.get(key)
+    if pair is None:
+        return key
+    return pair[1] if current_language() == "en" else pair[0]
+
+
+def init_app(app: Flask) -> None:
+    """Make `t()` and the current language available in templates."""
+    app.jinja_env.globals.update(t=translate, lang=current_language)

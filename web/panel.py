@@ -1,0 +1,138 @@
+"""The admin panel: campaigns with their funnel, calls with their timeline, lead details."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from callbot import calls, campaigns, compliance
+from callbot.models import CallAttempt, Campaign, Lead, QueueItem
+from web.auth import roles_required
+from web.db import get_session
+
+bp = Blueprint("panel", __name__)
+PAGE_SIZE = 50
+REVIEWERS = ("admin", "viewer")
+
+
+@bp.app_template_filter("masked")
+def masked(phone: str | None) -> str:
+    """A phone number with its middle hidden: +8490*****67."""
+    if not phone:
+        return "—"
+    return phone[:5] + "*" * max(0, len(phone) - 7) + phone[-2:]
+
+
+@bp.app_template_global()
+def show_phone(phone: str | None, lead_id: int | None = None) -> str:
+    """The number in full for admins (and for the agent holding the lead), masked for everyone else."""
+    if current_user.role == "admin":
+        return phone or "—"
+    if current_user.role == "telesales" and lead_id is not None:
+        held = get_session().scalar(
+            sa.select(QueueItem.id).where(QueueItem.lead_id == lead_id, QueueItem.claimed_by_id == current_user.id)
+        )
+        if held is not None:
+            return phone or "—"
+    return masked(phone)
+
+
+@bp.get("/")
+@login_required
+def home() -> Response:
+    """Send each role to where it works."""
+    return redirect(url_for("telesales.workspace" if current_user.role == "telesales" else "panel.campaign_list"))
+
+
+@bp.get("/campaigns")
+@roles_required(*REVIEWERS)
+def campaign_list() -> str:
+    """Every campaign with its status, rules and funnel."""
+    db = get_session()
+    rows = [
+        (c, campaigns.funnel(db, c.id), compliance.describe(c))
+        for c in db.scalars(sa.select(Campaign).order_by(Campaign.created_at.desc()))
+    ]
+    return render_template("campaigns.html", rows=rows)
+
+
+@bp.get("/campaigns/<int:campaign_id>")
+@roles_required(*REVIEWERS)
+def campaign_detail(campaign_id: int) -> str:
+    """One campaign: funnel, lead statuses, and its leads page by page."""
+    db = get_session()
+    campaign = db.get(Campaign, campaign_id) or abort(404)
+    page = max(1, request.args.get("page", 1, type=int))
+    verdict = request.args.get("verdict") or None
+    query = sa.select(Lead).where(Lead.campaign_id == campaign_id)
+    if verdict:
+        query = query.where(Lead.verdict == verdict)
+    leads = list(db.scalars(query.order_by(Lead.score.desc(), Lead.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
+    return render_template(
+        "campaign.html",
+        campaign=campaign,
+        funnel=campaigns.funnel(db, campaign_id),
+        statuses=campaigns.status_counts(db, campaign_id),
+        rules=compliance.describe(campaign),
+        leads=leads,
+        page=page,
+        verdict=verdict,
+        has_next=len(leads) == PAGE_SIZE,
+    )
+
+
+@bp.get("/calls")
+@roles_required(*REVIEWERS)
+def call_list() -> str:
+    """Call attempts, newest first, optionally for one campaign or one outcome."""
+    db = get_session()
+    page = max(1, request.args.get("page", 1, type=int))
+    campaign_id = request.args.get("campaign", type=int)
+    outcome = request.args.get("outcome") or None
+    query = sa.select(CallAttempt).join(Lead)
+    if campaign_id:
+        query = query.where(CallAttempt.campaign_id == campaign_id)
+    if outcome:
+        query = query.where(CallAttempt.outcome == outcome)
+    attempts = list(
+        db.scalars(query.order_by(CallAttempt.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE))
+    )
+    return render_template(
+        "calls.html", attempts=attempts, page=page, campaign_id=campaign_id, outcome=outcome,
+        has_next=len(attempts) == PAGE_SIZE,
+    )
+
+
+@bp.get("/calls/<int:attempt_id>")
+@roles_required(*REVIEWERS)
+def call_detail(attempt_id: int) -> str:
+    """One call: its lead, outcome, what the caller said, and every event Twilio sent."""
+    db = get_session()
+    attempt = db.get(CallAttempt, attempt_id) or abort(404)
+    return render_template("call.html", attempt=attempt, events=calls.timeline(db, attempt_id))
+
+
+@bp.get("/leads/<int:lead_id>")
+@roles_required(*REVIEWERS)
+def lead_detail(lead_id: int) -> str:
+    """One lead: data, intake verdict, score with reasons, calls and queue state."""
+    db = get_session()
+    lead = db.get(Lead, lead_id) or abort(404)
+    item = db.scalar(sa.select(QueueItem).where(QueueItem.lead_id == lead_id))
+    return render_template("lead.html", lead=lead, item=item)
+
+
+@bp.app_template_filter("local")
+def local_time(value: object) -> str:
+    """A timestamp in the deployment's time zone, as dd/mm/yyyy HH:MM:SS."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app
+
+    if not isinstance(value, dt.datetime):
+        return "—"
+    tz = ZoneInfo(current_app.extensions["callbot.settings"].timezone)
+    return value.astimezone(tz).strftime("%d/%m/%Y %H:%M:%S")

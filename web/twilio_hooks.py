@@ -1,0 +1,58 @@
+"""Twilio webhooks: verify the signature, journal the raw request, apply it once, answer TwiML."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, request
+from twilio.request_validator import RequestValidator
+
+from callbot import calls
+from callbot.db import utcnow
+from web.db import get_session
+
+bp = Blueprint("twilio_hooks", __name__, url_prefix="/twilio")
+
+
+@bp.before_request
+def verify_signature() -> None:
+    """Reject (403, nothing stored) any request not signed by Twilio with our auth token."""
+    settings = current_app.extensions["callbot.settings"]
+    signature = request.headers.get("X-Twilio-Signature", "")
+    validator = RequestValidator(settings.twilio_auth_token)
+    if not signature or not validator.validate(request.url, request.form, signature):
+        abort(403)
+
+
+def _handle(kind: str, turn: int | None = None) -> Response:
+    settings = current_app.extensions["callbot.settings"]
+    session = get_session()
+    attempt_id = request.args.get("attempt", type=int)
+    params = request.form.to_dict(flat=True)
+    event = calls.journal(session, kind, params, attempt_id, utcnow())
+    session.commit()  # the raw event is safe before we try to apply it
+    twiml = calls.apply(session, event, calls.CallUrls(settings.public_url), utcnow(), turn=turn)
+    session.commit()
+    return Response(twiml, mimetype="application/xml")
+
+
+@bp.post("/voice")
+def voice() -> Response:
+    """The answer URL: the call was picked up (by a person or a machine)."""
+    return _handle("voice")
+
+
+@bp.post("/gather")
+def gather() -> Response:
+    """A Gather's action: the caller pressed keys, spoke, or said nothing."""
+    return _handle("gather", turn=request.args.get("turn", type=int))
+
+
+@bp.post("/status")
+def status() -> Response:
+    """A call-progress status callback."""
+    return _handle("status")
+
+
+@bp.post("/fallback")
+def fallback() -> Response:
+    """Twilio's fallback URL: our answer failed; end the call politely and record why."""
+    return _handle("fallback")
