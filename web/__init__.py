@@ -9,14 +9,17 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from sqlalchemy.engine import Engine
+
 from callbot.db import make_engine, make_sessionmaker
 from callbot.settings import Settings
 
 csrf = CSRFProtect()
 
 
-def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
-    """Build the app from settings (read from the environment when not given), with optional overrides."""
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None, **overrides: Any) -> Flask:
+    """Build the app from settings (read from the environment when not given), with optional overrides;
+    `engine` lets a caller that owns the database engine (demo, tests) share it."""
     if settings is None:
         settings = Settings.from_env()
     if overrides:
@@ -32,7 +35,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
     )
     app.extensions["callbot.settings"] = settings
-    engine = app.extensions.get("callbot.engine") or make_engine(settings.database_url)
+    engine = engine or make_engine(settings.database_url)
     app.extensions["callbot.engine"] = engine
     app.extensions["callbot.sessions"] = make_sessionmaker(engine)
     if settings.trusted_proxies:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from flask import Blueprint, Response, abort, current_app, request
 from twilio.request_validator import RequestValidator
 
@@ -12,13 +15,17 @@ from web.db import get_session
 bp = Blueprint("twilio_hooks", __name__, url_prefix="/twilio")
 
 
+def is_signed_by_twilio(auth_token: str, url: str, params: Mapping[str, Any], signature: str) -> bool:
+    """Whether `signature` is Twilio's X-Twilio-Signature for this URL and these POST parameters."""
+    return bool(signature) and RequestValidator(auth_token).validate(url, params, signature)
+
+
 @bp.before_request
 def verify_signature() -> None:
     """Reject (403, nothing stored) any request not signed by Twilio with our auth token."""
     settings = current_app.extensions["callbot.settings"]
     signature = request.headers.get("X-Twilio-Signature", "")
-    validator = RequestValidator(settings.twilio_auth_token)
-    if not signature or not validator.validate(request.url, request.form, signature):
+    if not is_signed_by_twilio(settings.twilio_auth_token, request.url, request.form, signature):
         abort(403)
 
 

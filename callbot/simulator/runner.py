@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+import random
 import time
 import uuid
 from email.utils import format_datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from callbot.simulator.calls import API_VERSION, SimCall, now
 from callbot.simulator.personas import PERSONAS, Reply
@@ -32,7 +33,7 @@ AMD_SECONDS = {"Enable": 3.0, "DetectMessageEnd": 12.0}
 class CallRunner:
     """Drives one call in its own thread: ringing, answer, TwiML, status callbacks."""
 
-    def __init__(self, sim: Simulator, call: SimCall, rng: Any) -> None:
+    def __init__(self, sim: Simulator, call: SimCall, rng: random.Random) -> None:
         self.sim, self.call, self.opts, self.rng = sim, call, call.options, rng
         self.persona = PERSONAS[call.persona]
         self.clock = 0.0  # simulated seconds since the call left the queue
@@ -287,5 +288,5 @@ class CallRunner:
         assert self.opts.status_callback is not None
         for _ in range(2 if self.sim.duplicate_callbacks else 1):
             status, body = self._send(self.opts.status_callback, self.opts.status_callback_method, params)
-            if status is None or status >= 400:
+            if (status is None or status >= 400) and not self.sim.stopping:
                 self.call.errors.append(f"status callback {params['CallStatus']}: {status or body}")

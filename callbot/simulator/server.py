@@ -101,8 +101,8 @@ def create_app(sim: Simulator) -> Flask:
         path_sid = (request.view_args or {}).get("account_sid", sim.account_sid)
         valid = (
             auth is not None
-            and hmac.compare_digest(str(auth.username or ""), sim.account_sid)
-            and hmac.compare_digest(str(auth.password or ""), sim.auth_token)
+            and hmac.compare_digest((auth.username or "").encode(), sim.account_sid.encode())
+            and hmac.compare_digest((auth.password or "").encode(), sim.auth_token.encode())
             and path_sid == sim.account_sid
         )
         return None if valid else _error(401, 20003, "Authenticate")
@@ -264,6 +264,7 @@ class Simulator:
         )
         with self.lock:
             self._calls[call.sid] = call
+            self._threads = [t for t in self._threads if t.is_alive()]
             runner = CallRunner(self, call, random.Random(self._rng.random()))
             thread = threading.Thread(target=runner.run, name=f"simcall-{call.sid[:12]}", daemon=True)
             self._threads.append(thread)

@@ -1,0 +1,147 @@
+"""The call flow as a pure function: parse the TwiML it returns, follow its states and outcomes."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from callbot import flow
+
+URL = "https://bot.example.vn/twilio/gather?attempt=7&turn={}"
+
+
+def ctx(**overrides: object) -> flow.FlowContext:
+    values: dict[str, object] = {"name": "Nguyễn Thị Hạnh", "service": "bảo hiểm sức khỏe", "company": "Công ty ABC",
+                                 "language": "vi", "action_url": URL.format}
+    values.update(overrides)
+    return flow.FlowContext(**values)  # type: ignore[arg-type]
+
+
+def parse(step: flow.Step) -> ET.Element:
+    root = ET.fromstring(step.twiml)
+    assert root.tag == "Response"
+    return root
+
+
+def spoken(step: flow.Step) -> str:
+    return " ".join(say.text or "" for say in parse(step).iter("Say"))
+
+
+def answer(step: flow.Step, c: flow.FlowContext | None = None, **given: object) -> flow.Step:
+    return flow.handle(c or ctx(), step.state, **given)  # type: ignore[arg-type]
+
+
+def test_a_person_is_greeted_and_asked_who_they_are() -> None:
+    step = flow.start(ctx(), "human")
+    root = parse(step)
+    gather = root.find("Gather")
+    assert gather.attrib["input"] == "dtmf speech"
+    assert gather.attrib["language"] == "vi-VN" and gather.attrib["numDigits"] == "1"
+    assert gather.attrib["action"] == URL.format(1) and "đúng rồi" in gather.attrib["hints"]
+    say = gather.find("Say")
+    assert say.attrib["voice"].startswith("Google.vi-VN") and "Nguyễn Thị Hạnh" in say.text
+    assert "Công ty ABC" in say.text
+    assert root.find("Redirect").text == URL.format(1)
+    assert (step.state.step, step.state.turn, step.outcome) == ("identity", 1, None)
+
+
+@pytest.mark.parametrize("answered_by", [None, "human", "unknown"])
+def test_unknown_or_human_answers_get_the_conversation(answered_by: str | None) -> None:
+    assert parse(flow.start(ctx(), answered_by)).find("Gather") is not None
+
+
+@pytest.mark.parametrize("answered_by", ["machine_start", "machine_end_beep", "machine_end_silence"])
+def test_a_machine_gets_the_voicemail_message_and_a_hangup(answered_by: str) -> None:
+    step = flow.start(ctx(), answered_by)
+    root = parse(step)
+    assert root.find("Gather") is None and root.find("Hangup") is not None
+    assert "bảo hiểm sức khỏe" in spoken(step) and step.outcome == "voicemail"
+
+
+def test_missing_values_fall_back_to_polite_words_never_none() -> None:
+    step = flow.start(ctx(name=None, company="  ", service=None), "human")
+    text = spoken(step)
+    assert "None" not in text and "quý khách" in text and "{" not in text
+    reminder = spoken(answer(step, ctx(name=None, company=None, service=None), digits="1"))
+    assert "dịch vụ của chúng tôi" in reminder and "None" not in reminder
+
+
+def test_english_campaigns_speak_english() -> None:
+    step = flow.start(ctx(language="en", name="Mary"), "human")
+    gather = parse(step).find("Gather")
+    assert gather.attrib["language"] == "en-US" and "Am I speaking with Mary?" in gather.find("Say").text
+
+
+@pytest.mark.parametrize(
+    ("identity", "interest", "outcome", "closing"),
+    [
+        ({"digits": "1"}, {"digits": "1"}, "interested", "sẽ liên hệ"),
+        ({"speech": "vâng đúng rồi", "confidence": 0.9}, {"speech": "có, tôi quan tâm", "confidence": 0.8},
+         "interested", "sẽ liên hệ"),
+        ({"digits": "1"}, {"digits": "2"}, "not_interested", "đã dành thời gian"),
+        ({"digits": "1"}, {"speech": "khong quan tam", "confidence": 0.7}, "not_interested", "đã dành thời gian"),
+        ({"digits": "1"}, {"digits": "3"}, "callback", "gọi lại"),
+        ({"digits": "1"}, {"speech": "để sau đi, đang bận", "confidence": 0.8}, "callback", "gọi lại"),
+        ({"digits": "1"}, {"digits": "9"}, "opted_out", "không nhận thêm cuộc gọi"),
+    ],
+)
+def test_the_interest_question_decides_the_outcome(identity, interest, outcome, closing) -> None:  # type: ignore[no-untyped-def]
+    asked = answer(flow.start(ctx(), "human"), **identity)
+    assert asked.state.step == "interest" and asked.state.identity_confirmed is True
+    assert "bảo hiểm sức khỏe" in spoken(asked)  # the reminder of what they registered for
+    assert parse(asked).find("Gather").attrib["action"] == URL.format(2)
+    done = answer(asked, **interest)
+    assert done.outcome == outcome and closing in spoken(done)
+    assert parse(done).find("Hangup") is not None and done.state.step == "done"
+
+
+@pytest.mark.parametrize(
+    ("given", "outcome"),
+    [
+        ({"digits": "2"}, "wrong_person"),
+        ({"speech": "không phải, nhầm số rồi", "confidence": 0.9}, "wrong_person"),
+        ({"digits": "9"}, "opted_out"),
+        ({"speech": "đừng gọi cho tôi nữa", "confidence": 0.9}, "opted_out"),
+        ({"speech": "gọi lại sau nhé", "confidence": 0.9}, "callback"),
+    ],
+)
+def test_the_identity_question_can_end_the_call(given: dict[str, object], outcome: str) -> None:
+    step = answer(flow.start(ctx(), "human"), **given)
+    assert step.outcome == outcome and parse(step).find("Hangup") is not None
+
+
+def test_silence_is_asked_again_once_then_ends_as_no_input() -> None:
+    first = flow.start(ctx(), "human")
+    again = answer(first)
+    assert again.outcome is None and again.state.reprompts == 1
+    assert "chưa nghe thấy" in spoken(again) and parse(again).find("Gather").attrib["action"] == URL.format(2)
+    last = answer(again)
+    assert last.outcome == "no_input" and parse(last).find("Hangup") is not None
+
+
+def test_unclear_speech_asks_for_the_keypad() -> None:
+    step = answer(flow.start(ctx(), "human"), speech="ờ ờ", confidence=0.9)
+    assert step.outcome is None and "bàn phím" in spoken(step)
+    mumbled = answer(flow.start(ctx(), "human"), speech="vâng", confidence=0.2)
+    assert mumbled.outcome is None and mumbled.state.reprompts == 1
+
+
+@pytest.mark.parametrize(
+    ("speech", "intent"),
+    [
+        ("Vâng", "yes"), ("vang", "yes"), ("Dạ đúng rồi", "yes"), ("phải", "yes"), ("Có", "yes"),
+        ("yes, speaking", "yes"), ("Không", "no"), ("khong phai", "no"), ("Không phải tôi", "no"),
+        ("nhầm số rồi", "no"), ("không quan tâm", "no"), ("wrong number", "no"), ("gọi lại sau", "callback"),
+        ("tôi đang bận", "callback"), ("call me back later", "callback"), ("đừng gọi nữa", "opt_out"),
+        ("dung goi nua", "opt_out"), ("please stop calling", "opt_out"), ("trời đẹp quá", None), ("", None),
+    ],
+)
+def test_vietnamese_and_english_answers_are_understood(speech: str, intent: str | None) -> None:
+    assert flow.understand(None, speech, 0.9, step="interest") == intent
+
+
+def test_state_survives_storage() -> None:
+    step = answer(flow.start(ctx(), "human"), speech="vâng", confidence=0.9)
+    assert flow.FlowState.from_dict(step.state.to_dict()) == step.state
+    assert flow.FlowState.from_dict({}) == flow.FlowState()

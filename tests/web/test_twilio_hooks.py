@@ -1,0 +1,175 @@
+"""Twilio webhooks: signatures, journaling, idempotence, out-of-order callbacks, TwiML answers."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+import sqlalchemy as sa
+from twilio.request_validator import RequestValidator
+
+from callbot.models import CallAttempt, CallEvent, Lead, QueueItem
+from tests.conftest import AUTH_TOKEN, make_campaign, make_leads
+from web.twilio_hooks import is_signed_by_twilio
+
+SID = "CA" + "ab" * 16
+
+
+def signed_post(client, path: str, params: dict[str, str], token: str = AUTH_TOKEN, url: str | None = None):  # type: ignore[no-untyped-def]
+    signature = RequestValidator(token).compute_signature(url or f"http://localhost{path}", params)
+    return client.post(path, data=params, headers={"X-Twilio-Signature": signature})
+
+
+def call_params(**extra: str) -> dict[str, str]:
+    params = {"CallSid": SID, "AccountSid": "AC" + "0" * 31 + "1", "From": "+842873000000",
+              "To": "+84912345678", "Direction": "outbound-api", "ApiVersion": "2010-04-01",
+              "CallStatus": "in-progress"}
+    params.update(extra)
+    return params
+
+
+@pytest.fixture
+def attempt_id(sessions) -> int:  # type: ignore[no-untyped-def]
+    """A lead in a live call, as the dialer leaves it just before Twilio calls back."""
+    with sessions.begin() as s:
+        campaign = make_campaign(s)
+        (lead,) = make_leads(s, campaign, [{"name": "Trần Thị Mai", "phone": "0912345678", "service": "bảo hiểm"}])
+        lead.status, lead.attempts = "dialing", 1
+        attempt = CallAttempt(lead_id=lead.id, campaign_id=campaign.id, attempt_no=1)
+        s.add(attempt)
+        s.flush()
+        return attempt.id
+
+
+def count_events(sessions) -> int:  # type: ignore[no-untyped-def]
+    with sessions() as s:
+        return s.scalar(sa.select(sa.func.count()).select_from(CallEvent))
+
+
+def twiml(response) -> ET.Element:  # type: ignore[no-untyped-def]
+    assert response.status_code == 200
+    assert response.mimetype == "application/xml"
+    root = ET.fromstring(response.data)
+    assert root.tag == "Response"
+    return root
+
+
+def test_twilios_published_test_vector_is_accepted() -> None:
+    params = {"CallSid": "CA1234567890ABCDE", "Digits": "1234", "From": "+14158675309", "To": "+18005551212",
+              "Caller": "+14158675309"}
+    url = "https://mycompany.com/myapp.php?foo=1&bar=2"
+    assert is_signed_by_twilio("12345", url, params, "RSOYDt4T1cUTdK1PDd93/VVr8B8=")
+    assert not is_signed_by_twilio("12345", url, {**params, "Digits": "1235"}, "RSOYDt4T1cUTdK1PDd93/VVr8B8=")
+    assert not is_signed_by_twilio("54321", url, params, "RSOYDt4T1cUTdK1PDd93/VVr8B8=")
+    assert not is_signed_by_twilio("12345", url, params, "")
+
+
+@pytest.mark.parametrize("route", ["voice", "status", "gather", "fallback"])
+def test_unsigned_request_is_refused_and_nothing_is_stored(client, sessions, attempt_id, route):  # type: ignore[no-untyped-def]
+    response = client.post(f"/twilio/{route}?attempt={attempt_id}&turn=1", data=call_params(Digits="1"))
+    assert response.status_code == 403
+    assert count_events(sessions) == 0
+
+
+@pytest.mark.parametrize(
+    "how",
+    ["other-token", "other-url", "tampered-param"],
+)
+def test_wrongly_signed_request_is_refused_and_nothing_is_stored(client, sessions, attempt_id, how):  # type: ignore[no-untyped-def]
+    path = f"/twilio/status?attempt={attempt_id}"
+    params = call_params(CallStatus="completed", CallDuration="12")
+    token = "not-our-token" if how == "other-token" else AUTH_TOKEN
+    url = f"http://localhost/twilio/status?attempt={attempt_id + 1}" if how == "other-url" else None
+    signature = RequestValidator(token).compute_signature(url or f"http://localhost{path}", params)
+    if how == "tampered-param":
+        params["CallStatus"] = "busy"
+    response = client.post(path, data=params, headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 403
+    assert count_events(sessions) == 0
+    with sessions() as s:
+        assert s.get(CallAttempt, attempt_id).status == "created"
+
+
+def test_answer_greets_by_name_and_asks_by_keypad_and_speech_in_vietnamese(client, attempt_id):  # type: ignore[no-untyped-def]
+    root = twiml(signed_post(client, f"/twilio/voice?attempt={attempt_id}", call_params(AnsweredBy="human")))
+    gather = root.find("Gather")
+    assert gather is not None
+    assert gather.get("input") == "dtmf speech" and gather.get("language") == "vi-VN"
+    assert gather.get("action") == f"http://localhost/twilio/gather?attempt={attempt_id}&turn=1"
+    assert "Trần Thị Mai" in gather.find("Say").text
+    assert root.find("Redirect").text == gather.get("action")  # silence comes back to us
+
+
+def test_repeated_status_callback_changes_nothing(client, sessions, attempt_id):  # type: ignore[no-untyped-def]
+    done = call_params(CallStatus="completed", CallDuration="7", SequenceNumber="3")
+    path = f"/twilio/status?attempt={attempt_id}"
+    twiml(signed_post(client, path, call_params(CallStatus="ringing", SequenceNumber="1")))
+    twiml(signed_post(client, path, done))
+    with sessions() as s:
+        attempt = s.get(CallAttempt, attempt_id)
+        first = (attempt.status, attempt.live, attempt.outcome, attempt.duration_seconds, attempt.ended_at)
+        lead_first = (attempt.lead.status, attempt.lead.attempts, attempt.lead.next_attempt_at)
+    twiml(signed_post(client, path, {**done, "CallDuration": "99"}))
+    with sessions() as s:
+        attempt = s.get(CallAttempt, attempt_id)
+        assert (attempt.status, attempt.live, attempt.outcome, attempt.duration_seconds, attempt.ended_at) == first
+        assert (attempt.lead.status, attempt.lead.attempts, attempt.lead.next_attempt_at) == lead_first
+        assert first[:4] == ("completed", False, "no_answer", 7)
+        events = s.scalars(sa.select(CallEvent).order_by(CallEvent.id)).all()
+        assert [e.applied for e in events] == [True, True, False]  # the repeat is journaled, not applied
+        assert events[-1].params["CallDuration"] == "99"
+
+
+def test_late_ringing_after_completed_changes_nothing(client, sessions, attempt_id):  # type: ignore[no-untyped-def]
+    path = f"/twilio/status?attempt={attempt_id}"
+    twiml(signed_post(client, path, call_params(CallStatus="busy", SequenceNumber="2")))
+    twiml(signed_post(client, path, call_params(CallStatus="ringing", SequenceNumber="1")))
+    twiml(signed_post(client, path, call_params(CallStatus="in-progress", SequenceNumber="1")))
+    with sessions() as s:
+        attempt = s.get(CallAttempt, attempt_id)
+        assert (attempt.status, attempt.live, attempt.answered_at, attempt.outcome) == ("busy", False, None, "busy")
+        assert attempt.lead.status == "callable"  # retried later, not left dialing
+
+
+def test_repeated_answer_gets_the_same_twiml_and_one_step(client, sessions, attempt_id):  # type: ignore[no-untyped-def]
+    voice = f"/twilio/voice?attempt={attempt_id}"
+    twiml(signed_post(client, voice, call_params()))
+    gather = f"/twilio/gather?attempt={attempt_id}&turn=1"
+    first = signed_post(client, gather, call_params(Digits="1"))
+    again = signed_post(client, gather, call_params(Digits="1"))
+    assert first.data == again.data
+    question = twiml(first).find("Gather")
+    assert question.get("action").endswith("turn=2")
+    assert "đã đăng ký nhận thông tin về bảo hiểm" in question.find("Say").text  # the reminder, then interest
+    with sessions() as s:
+        state = s.get(CallAttempt, attempt_id).flow_state
+        assert state["heard"] == ["digits:1"] and state["step"] == "interest"
+
+
+def test_interested_answer_queues_the_lead_in_the_same_transaction(client, sessions, attempt_id):  # type: ignore[no-untyped-def]
+    twiml(signed_post(client, f"/twilio/voice?attempt={attempt_id}", call_params()))
+    twiml(signed_post(client, f"/twilio/gather?attempt={attempt_id}&turn=1",
+                      call_params(SpeechResult="Vâng, đúng rồi", Confidence="0.93")))
+    root = twiml(signed_post(client, f"/twilio/gather?attempt={attempt_id}&turn=2", call_params(Digits="1")))
+    assert root.find("Hangup") is not None
+    with sessions() as s:
+        attempt = s.get(CallAttempt, attempt_id)
+        assert (attempt.outcome, attempt.identity_confirmed, attempt.interest) == ("interested", True, "yes")
+        lead = s.get(Lead, attempt.lead_id)
+        assert lead.status == "queued" and lead.tier == "hot"
+        item = s.scalar(sa.select(QueueItem).where(QueueItem.lead_id == lead.id))
+        assert item is not None and item.score == lead.score
+
+
+def test_unknown_call_gets_a_polite_hangup(client, sessions):  # type: ignore[no-untyped-def]
+    root = twiml(signed_post(client, "/twilio/voice?attempt=999999", call_params()))
+    assert root.find("Say") is not None and root.find("Hangup") is not None
+    assert count_events(sessions) == 1  # journaled all the same
+
+
+def test_fallback_ends_politely_and_records_the_failure(client, sessions, attempt_id):  # type: ignore[no-untyped-def]
+    root = twiml(signed_post(client, f"/twilio/fallback?attempt={attempt_id}",
+                             call_params(ErrorCode="11200", ErrorUrl="http://localhost/twilio/voice")))
+    assert root.find("Hangup") is not None
+    with sessions() as s:
+        assert "11200" in s.get(CallAttempt, attempt_id).error
