@@ -30,7 +30,6 @@ class Settings:
     twilio_caller_id: str
     twilio_api_base_url: str | None = None
     database_url: str = "sqlite:///var/callbot.db"
-    default_region: str = "VN"
     timezone: str = "Asia/Ho_Chi_Minh"
     language: str = "vi"
     calls_per_second: float = 1.0
@@ -57,7 +56,6 @@ class Settings:
             twilio_caller_id=env["TWILIO_CALLER_ID"],
             twilio_api_base_url=env.get("TWILIO_API_BASE_URL") or None,
             database_url=env.get("CALLBOT_DATABASE_URL") or cls.database_url,
-            default_region=env.get("CALLBOT_DEFAULT_REGION") or cls.default_region,
             timezone=env.get("CALLBOT_TIMEZONE") or cls.timezone,
             language=_choice(env, "CALLBOT_LANGUAGE", ("vi", "en"), cls.language),
             calls_per_second=_number(env, "CALLBOT_CALLS_PER_SECOND", float, cls.calls_per_second),

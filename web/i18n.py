@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, request, session
+from flask import Flask, current_app, request, session
 
 LANGUAGES = ("vi", "en")
 
@@ -75,7 +75,7 @@ def current_language() -> str:
     wanted = request.args.get("lang")
     if wanted in LANGUAGES:
         session["lang"] = wanted
-    return session.get("lang", "vi")
+    return session.get("lang", current_app.extensions["callbot.settings"].language)
 
 
 def translate(key: str) -> str:

@@ -1,0 +1,262 @@
+"""The admin panel: funnels, lead lists with filter and pages, call timelines, lead scores, masked numbers."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from callbot.models import CallAttempt, Lead
+from tests.conftest import make_campaign, make_leads, make_user
+from tests.web.conftest import call_interested, call_sid, login, run_call, signed_post, start_call
+
+ROWS = [
+    {"name": "Trần Thị Mai", "phone": "0912345678"},
+    {"name": "Nguyễn Văn Nam", "phone": "0987123456"},
+    {"name": "Lê Văn Hùng", "phone": "0903123456"},
+    {"name": "test", "phone": "#N/A"},
+    {"name": "Trần Thị Mai", "phone": "+84 912 345 678"},  # the first lead again
+]
+
+
+def funnel_counts(html: str) -> dict[str, int]:
+    return {stage: int(n) for stage, n in re.findall(r'<span class="count" data-stage="(\w+)">(\d+)</span>', html)}
+
+
+def lead_links(html: str) -> list[int]:
+    return [int(n) for n in re.findall(r'<a href="/leads/(\d+)">', html)]
+
+
+@pytest.fixture
+def campaign(sessions) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """A campaign with three good leads, one junk row and one duplicate; returns ids by name."""
+    with sessions.begin() as s:
+        c = make_campaign(s)
+        leads = make_leads(s, c, ROWS)
+        assert [lead.verdict for lead in leads] == ["ok", "ok", "ok", "junk", "duplicate"]
+        return {"campaign": c.id, "mai": leads[0].id, "nam": leads[1].id, "hung": leads[2].id,
+                "junk": leads[3].id, "dup": leads[4].id}
+
+
+@pytest.fixture
+def admin(client, sessions):  # type: ignore[no-untyped-def]
+    with sessions.begin() as s:
+        make_user(s, "admin")
+    login(client, "admin@example.vn")
+    return client
+
+
+@pytest.fixture
+def viewer(client, sessions):  # type: ignore[no-untyped-def]
+    with sessions.begin() as s:
+        make_user(s, "viewer")
+    login(client, "viewer@example.vn")
+    return client
+
+
+@pytest.fixture
+def calls_made(client, sessions, campaign) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Mai is interested, Nam says it is the wrong person, Hùng does not answer: attempt ids by name."""
+    mai = call_interested(client, sessions, campaign["mai"], n=1)
+    nam = start_call(sessions, campaign["nam"])
+    run_call(client, nam, call_sid(2), ["2"])
+    hung = start_call(sessions, campaign["hung"])
+    signed_post(client, f"/twilio/status?attempt={hung}", {"CallSid": call_sid(3), "CallStatus": "no-answer"})
+    return {"mai": mai, "nam": nam, "hung": hung}
+
+
+def test_campaign_detail_shows_the_funnel_after_intake(admin, campaign) -> None:  # type: ignore[no-untyped-def]
+    response = admin.get(f"/campaigns/{campaign['campaign']}")
+    assert response.status_code == 200
+    assert funnel_counts(response.get_data(as_text=True)) == {
+        "imported": 5, "rejected": 2, "called": 0, "answered": 0, "identity_confirmed": 0, "interested": 0,
+        "queued": 0,
+    }
+
+
+def test_campaign_detail_funnel_follows_the_calls(admin, campaign, calls_made) -> None:  # type: ignore[no-untyped-def]
+    html = admin.get(f"/campaigns/{campaign['campaign']}").get_data(as_text=True)
+    assert funnel_counts(html) == {
+        "imported": 5, "rejected": 2, "called": 3, "answered": 2, "identity_confirmed": 1, "interested": 1,
+        "queued": 1,
+    }
+    assert f'href="/calls?campaign={campaign["campaign"]}">Cuộc gọi (3)</a>' in html
+
+
+def test_campaign_list_shows_each_campaigns_funnel(admin, sessions, campaign, calls_made) -> None:  # type: ignore[no-untyped-def]
+    with sessions.begin() as s:
+        make_campaign(s, "Chiến dịch trống")
+    html = admin.get("/campaigns").get_data(as_text=True)
+    sections = {
+        name: funnel_counts(body)
+        for name, body in re.findall(r'<a href="/campaigns/\d+">([^<]+)</a>(.*?)</section>', html, re.S)
+    }
+    assert sections["Chiến dịch thử"]["imported"] == 5
+    assert sections["Chiến dịch thử"]["rejected"] == 2
+    assert sections["Chiến dịch thử"]["queued"] == 1
+    assert set(sections["Chiến dịch trống"].values()) == {0}
+
+
+def test_verdict_filter_lists_only_that_verdict(admin, campaign) -> None:  # type: ignore[no-untyped-def]
+    url = f"/campaigns/{campaign['campaign']}"
+    assert sorted(lead_links(admin.get(url).get_data(as_text=True))) == sorted(
+        campaign[k] for k in ("mai", "nam", "hung", "junk", "dup")
+    )
+    junk = admin.get(url + "?verdict=junk").get_data(as_text=True)
+    assert lead_links(junk) == [campaign["junk"]]
+    assert "#N/A" in junk and "phone_placeholder" in junk
+    duplicate = admin.get(url + "?verdict=duplicate").get_data(as_text=True)
+    assert lead_links(duplicate) == [campaign["dup"]]
+    assert "duplicate_phone" in duplicate
+    assert lead_links(admin.get(url + "?verdict=blocked").get_data(as_text=True)) == []
+
+
+def test_leads_are_listed_fifty_per_page(admin, sessions) -> None:  # type: ignore[no-untyped-def]
+    rows = [{"name": "Phạm Thu Hà", "phone": f"0913{i * 7919 % 10**6:06d}"} for i in range(51)]
+    with sessions.begin() as s:
+        c = make_campaign(s)
+        ids = [lead.id for lead in make_leads(s, c, rows)]
+        campaign_id = c.id
+    first = admin.get(f"/campaigns/{campaign_id}").get_data(as_text=True)
+    assert lead_links(first) == ids[:50]  # equal scores: in import order
+    assert "?page=2" in first and "?page=0" not in first
+    second = admin.get(f"/campaigns/{campaign_id}?page=2").get_data(as_text=True)
+    assert lead_links(second) == ids[50:]
+    assert "?page=1" in second and "?page=3" not in second
+
+
+def test_pagination_keeps_the_verdict_filter(admin, sessions) -> None:  # type: ignore[no-untyped-def]
+    rows = [{"name": "Phạm Thu Hà", "phone": f"0913{i * 7919 % 10**6:06d}"} for i in range(51)]
+    rows.append({"name": "test", "phone": "#N/A"})
+    with sessions.begin() as s:
+        c = make_campaign(s)
+        make_leads(s, c, rows)
+        campaign_id = c.id
+    first = admin.get(f"/campaigns/{campaign_id}?verdict=ok").get_data(as_text=True)
+    assert len(lead_links(first)) == 50
+    assert "?page=2&verdict=ok" in first
+    second = admin.get(f"/campaigns/{campaign_id}?page=2&verdict=ok").get_data(as_text=True)
+    assert len(lead_links(second)) == 1 and "#N/A" not in second
+
+
+def test_call_detail_shows_the_timeline(admin, campaign, calls_made) -> None:  # type: ignore[no-untyped-def]
+    response = admin.get(f"/calls/{calls_made['mai']}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    timeline = html[html.index('<ol class="timeline">'):]
+    assert re.findall(r"<b>(\w+)</b>", timeline) == ["voice", "gather", "gather", "status"]
+    assert timeline.count("Digits=1") == 2
+    assert "AnsweredBy=human" in timeline
+    assert "<span>completed</span>" in timeline
+    assert '<span class="badge interested">interested</span>' in html
+    assert "<code>digits:1</code> <code>digits:1</code>" in html  # what the caller keyed
+    assert call_sid(1) in html
+    assert "Thời lượng (giây): 42" in html
+
+
+def test_call_detail_marks_a_repeated_callback_as_duplicate(admin, campaign, calls_made) -> None:  # type: ignore[no-untyped-def]
+    signed_post(admin, f"/twilio/status?attempt={calls_made['mai']}",
+                {"CallSid": call_sid(1), "CallStatus": "completed", "CallDuration": "42"})
+    html = admin.get(f"/calls/{calls_made['mai']}").get_data(as_text=True)
+    assert html.count("<em>(duplicate)</em>") == 1
+
+
+def test_call_detail_of_an_unknown_call_is_404(admin, campaign) -> None:  # type: ignore[no-untyped-def]
+    assert admin.get("/calls/999999").status_code == 404
+    assert admin.get("/leads/999999").status_code == 404
+    assert admin.get("/campaigns/999999").status_code == 404
+
+
+def test_call_list_filters_by_campaign_and_outcome(admin, sessions, campaign, calls_made) -> None:  # type: ignore[no-untyped-def]
+    with sessions.begin() as s:
+        other = make_campaign(s, "Chiến dịch khác")
+        (lead,) = make_leads(s, other, [{"name": "Đỗ Minh Quân", "phone": "0976543210"}])
+        other_id, other_lead = other.id, lead.id
+    other_attempt = call_interested(admin, sessions, other_lead, n=9)
+
+    def attempts(url: str) -> list[int]:
+        return [int(n) for n in re.findall(r'<a href="/calls/(\d+)">', admin.get(url).get_data(as_text=True))]
+
+    assert attempts("/calls") == sorted([*calls_made.values(), other_attempt], reverse=True)
+    assert attempts(f"/calls?campaign={campaign['campaign']}") == sorted(calls_made.values(), reverse=True)
+    assert attempts(f"/calls?campaign={other_id}") == [other_attempt]
+    assert attempts("/calls?outcome=wrong_person") == [calls_made["nam"]]
+
+
+def test_lead_detail_shows_the_score_and_its_reasons(admin, sessions, campaign, calls_made) -> None:  # type: ignore[no-untyped-def]
+    with sessions() as s:
+        lead = s.get(Lead, campaign["mai"])
+        score, tier = lead.score, lead.tier
+    assert tier == "hot"
+    html = admin.get(f"/leads/{campaign['mai']}").get_data(as_text=True)
+    assert f"{score} · hot" in html
+    assert re.search(r'<td class="num">\+10</td><td>Xác nhận đúng người</td>', html)
+    assert re.search(r'<td class="num">\+\d+</td><td>Quan tâm, muốn được tư vấn</td>', html)
+    assert re.search(r'<td class="num">\+40</td><td>Điểm khởi đầu</td>', html)
+    assert "Chuyển telesales" in html  # status queued, and the queue line
+    english = admin.get(f"/leads/{campaign['mai']}?lang=en").get_data(as_text=True)
+    assert re.search(r'<td class="num">\+10</td><td>Identity confirmed</td>', english)
+    assert "Xác nhận đúng người" not in english
+
+
+def test_lead_detail_of_a_wrong_person_shows_the_score_wiped(admin, sessions, campaign, calls_made) -> None:  # type: ignore[no-untyped-def]
+    html = admin.get(f"/leads/{campaign['nam']}").get_data(as_text=True)
+    assert "0 · cold" in html
+    assert "Nhầm người" in html
+    assert "Sai số" in html  # status wrong_number
+    assert f'href="/calls/{calls_made["nam"]}"' in html
+
+
+def test_lead_detail_shows_intake_verdict_and_reasons(admin, campaign) -> None:  # type: ignore[no-untyped-def]
+    html = admin.get(f"/leads/{campaign['dup']}").get_data(as_text=True)
+    assert '<span class="badge duplicate">duplicate</span> duplicate_phone' in html
+    assert "Khách trùng lặp" in html  # the score reason for a duplicate
+
+
+# --- who sees which number ------------------------------------------------------------------------------
+
+FULL = "+84912345678"
+MASKED = "+8491*****78"
+
+
+def test_viewer_sees_masked_numbers_on_the_campaign_page(viewer, campaign) -> None:  # type: ignore[no-untyped-def]
+    html = viewer.get(f"/campaigns/{campaign['campaign']}").get_data(as_text=True)
+    assert MASKED in html
+    assert "+8498*****56" in html
+    for leak in (FULL, "0912345678", "912345678", "+84 912 345 678", "+84987123456"):
+        assert leak not in html
+
+
+def test_viewer_sees_masked_numbers_on_lead_call_and_call_list_pages(viewer, campaign, calls_made) -> None:  # type: ignore[no-untyped-def]
+    for url in (f"/leads/{campaign['mai']}", f"/calls/{calls_made['mai']}", "/calls"):
+        response = viewer.get(url)
+        assert response.status_code == 200, url
+        html = response.get_data(as_text=True)
+        assert MASKED in html, url
+        assert FULL not in html and "tel:" not in html, url
+
+
+def test_admin_sees_full_numbers(admin, campaign, calls_made) -> None:  # type: ignore[no-untyped-def]
+    html = admin.get(f"/campaigns/{campaign['campaign']}").get_data(as_text=True)
+    assert FULL in html and "+84987123456" in html
+    assert "*****" not in html
+    lead = admin.get(f"/leads/{campaign['mai']}").get_data(as_text=True)
+    assert f'<a href="tel:{FULL}">{FULL}</a>' in lead
+    assert FULL in admin.get(f"/calls/{calls_made['mai']}").get_data(as_text=True)
+
+
+def test_funnel_counts_a_lead_once_whatever_its_attempts(admin, sessions, campaign) -> None:  # type: ignore[no-untyped-def]
+    first = start_call(sessions, campaign["hung"])
+    signed_post(admin, f"/twilio/status?attempt={first}", {"CallSid": call_sid(5), "CallStatus": "busy"})
+    with sessions.begin() as s:
+        lead = s.get(Lead, campaign["hung"])
+        assert lead.status == "callable"
+        lead.status, lead.attempts = "dialing", 2
+        s.add(CallAttempt(lead_id=lead.id, campaign_id=lead.campaign_id, attempt_no=2))
+    with sessions() as s:
+        second = s.scalar(sa.select(CallAttempt.id).where(CallAttempt.attempt_no == 2))
+    signed_post(admin, f"/twilio/status?attempt={second}", {"CallSid": call_sid(6), "CallStatus": "busy"})
+    html = admin.get(f"/campaigns/{campaign['campaign']}").get_data(as_text=True)
+    assert funnel_counts(html)["called"] == 1
+    assert "Cuộc gọi (2)" in html
