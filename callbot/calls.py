@@ -263,9 +263,7 @@ def _voice(language: str) -> dict[str, str]:
 
 def timeline(session: Session, attempt_id: int) -> list[CallEvent]:
     """Every journaled event of an attempt in arrival order."""
-    return list(
-        session.scalars(sa.select(CallEvent).where(CallEvent.attempt_id == attempt_id).order_by(CallEvent.id))
-    )
+    return list(session.scalars(sa.select(CallEvent).where(CallEvent.attempt_id == attempt_id).order_by(CallEvent.id)))
 
 
 NowFn = Callable[[], dt.datetime]

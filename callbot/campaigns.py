@@ -21,9 +21,7 @@ LIFECYCLE = {
 }
 
 
-def create_campaign(
-    session: Session, name: str, now: dt.datetime, *, preset: str = "vn", **fields: object
-) -> Campaign:
+def create_campaign(session: Session, name: str, now: dt.datetime, *, preset: str = "vn", **fields: object) -> Campaign:
     """Create a draft campaign with the calling rules of a preset (vn · us · permissive)."""
     if session.scalar(sa.select(Campaign.id).where(Campaign.name == name)) is not None:
         raise CallbotError(f"a campaign named {name!r} exists already")
@@ -112,9 +110,7 @@ def funnel(session: Session, campaign_id: int) -> Funnel:
         ),
         identity_confirmed=leads_with(CallAttempt.identity_confirmed.is_(True)),
         interested=leads_with(CallAttempt.outcome == "interested"),
-        queued=int(
-            session.scalar(sa.select(sa.func.count()).where(QueueItem.campaign_id == campaign_id)) or 0
-        ),
+        queued=int(session.scalar(sa.select(sa.func.count()).where(QueueItem.campaign_id == campaign_id)) or 0),
         calls=int(
             session.scalar(
                 sa.select(sa.func.count()).where(

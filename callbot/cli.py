@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 from dotenv import load_dotenv
+from sqlalchemy.orm import Session
 
 from callbot import campaigns, db, intake, users
 from callbot.errors import CallbotError
 from callbot.settings import Settings
 
 
-def _sessions():  # type: ignore[no-untyped-def]
-    return db.make_sessionmaker(db.make_engine(Settings.database_url_from_env()))
+@contextmanager
+def _transaction() -> Iterator[Session]:
+    """One transaction on CALLBOT_DATABASE_URL; the engine is disposed afterwards (no connection left open)."""
+    engine = db.make_engine(Settings.database_url_from_env())
+    try:
+        with db.make_sessionmaker(engine).begin() as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 def _settings() -> Settings:
@@ -41,7 +51,11 @@ def db_upgrade(revision: str) -> None:
     """Apply migrations to CALLBOT_DATABASE_URL."""
     url = Settings.database_url_from_env()
     db.upgrade(url, revision)
-    click.echo(f"database at {db.current_revision(db.make_engine(url))}")
+    engine = db.make_engine(url)
+    try:
+        click.echo(f"database at {db.current_revision(engine)}")
+    finally:
+        engine.dispose()
 
 
 @main.group("users")
@@ -57,7 +71,7 @@ def users_group() -> None:
 def users_create(email: str, name: str, role: str, password: str) -> None:
     """Create a panel user."""
     try:
-        with _sessions().begin() as session:
+        with _transaction() as session:
             user = users.create_user(session, email, name, password, role, db.utcnow())
             click.echo(f"created {user.role} {user.email}")
     except CallbotError as exc:
@@ -71,15 +85,20 @@ def campaigns_group() -> None:
 
 @campaigns_group.command("create")
 @click.argument("name")
-@click.option("--preset", type=click.Choice(["vn", "us", "permissive"]), default="vn", show_default=True,
-              help="Calling rules: vn 08:00–17:00, us 08:00–21:00, permissive any hour (not for advertising).")
+@click.option(
+    "--preset",
+    type=click.Choice(["vn", "us", "permissive"]),
+    default="vn",
+    show_default=True,
+    help="Calling rules: vn 08:00–17:00, us 08:00–21:00, permissive any hour (not for advertising).",
+)
 @click.option("--company", default="", help="Company name the bot introduces itself with.")
 @click.option("--service", default="", help="Default service leads registered for.")
 @click.option("--language", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
 def campaigns_create(name: str, preset: str, company: str, service: str, language: str) -> None:
     """Create a draft campaign."""
     try:
-        with _sessions().begin() as session:
+        with _transaction() as session:
             campaign = campaigns.create_campaign(
                 session, name, db.utcnow(), preset=preset, company=company, service=service, language=language
             )
@@ -93,7 +112,7 @@ def campaigns_create(name: str, preset: str, company: str, service: str, languag
 def campaigns_start(name: str) -> None:
     """Start (run) a campaign now; the dialer picks it up on its next tick."""
     try:
-        with _sessions().begin() as session:
+        with _transaction() as session:
             campaign = campaigns.by_name(session, name)
             if campaign is None:
                 raise click.ClickException(f"no campaign named {name!r}")
@@ -112,8 +131,13 @@ def leads_group() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--campaign", "campaign_name", required=True, help="Campaign to import into (must exist).")
 @click.option("--region", default=None, help="Default country for numbers without one (default VN).")
-@click.option("--map", "maps", multiple=True, metavar="FIELD=HEADER",
-              help="Use column HEADER for FIELD (name, phone, email, service, source, registered_at).")
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="FIELD=HEADER",
+    help="Use column HEADER for FIELD (name, phone, email, service, source, registered_at).",
+)
 def leads_import(file: Path, campaign_name: str, region: str | None, maps: tuple[str, ...]) -> None:
     """Import a CSV lead list: every row is stored with its verdict and reasons."""
     overrides = {}
@@ -123,7 +147,7 @@ def leads_import(file: Path, campaign_name: str, region: str | None, maps: tuple
             raise click.BadParameter(f"{item!r}: expected FIELD=HEADER with FIELD one of {', '.join(intake.HEADERS)}")
         overrides[field] = header
     try:
-        with _sessions().begin() as session:
+        with _transaction() as session:
             campaign = campaigns.by_name(session, campaign_name)
             if campaign is None:
                 raise click.ClickException(f"no campaign named {campaign_name!r}")
@@ -173,8 +197,12 @@ def dialer() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8081, show_default=True)
-@click.option("--personas", "personas_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help='JSON: {"numbers": {"+8490…": "busy"}, "mix": {"interested": 50, …}}')
+@click.option(
+    "--personas",
+    "personas_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help='JSON: {"numbers": {"+8490…": "busy"}, "mix": {"interested": 50, …}}',
+)
 @click.option("--time-scale", default=1.0, show_default=True, help="Real seconds per simulated second.")
 def simulator(host: str, port: int, personas_file: Path | None, time_scale: float) -> None:
     """Run the local Twilio-compatible simulator (REST API + calls into your webhooks)."""
@@ -184,8 +212,13 @@ def simulator(host: str, port: int, personas_file: Path | None, time_scale: floa
 
     settings = _settings()
     numbers, mix = load_personas_file(personas_file) if personas_file else ({}, None)
-    sim = Simulator(settings.twilio_account_sid, settings.twilio_auth_token, personas=numbers, default_mix=mix,
-                    time_scale=time_scale)
+    sim = Simulator(
+        settings.twilio_account_sid,
+        settings.twilio_auth_token,
+        personas=numbers,
+        default_mix=mix,
+        time_scale=time_scale,
+    )
     url = sim.start(host=host, port=port)
     click.echo(f"Twilio simulator at {url} (set TWILIO_API_BASE_URL={url}); Ctrl-C to stop")
     try:
@@ -196,8 +229,12 @@ def simulator(host: str, port: int, personas_file: Path | None, time_scale: floa
 
 
 @main.command()
-@click.option("--serve/--no-serve", default=True, show_default=True,
-              help="After the funnel, serve the panel until Ctrl-C (or exit).")
+@click.option(
+    "--serve/--no-serve",
+    default=True,
+    show_default=True,
+    help="After the funnel, serve the panel until Ctrl-C (or exit).",
+)
 @click.option("--port", default=5000, show_default=True, help="Port of the panel when serving.")
 @click.option("--leads", default=200, show_default=True, help="How many sample leads to generate.")
 def demo(serve: bool, port: int, leads: int) -> None:

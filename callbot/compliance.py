@@ -22,12 +22,27 @@ class Preset:
 
 # A window whose start equals its end is open all day.
 PRESETS = {
-    "vn": Preset("vn", dt.time(8), dt.time(17), "Asia/Ho_Chi_Minh",
-                 "Việt Nam, Nghị định 91/2020/NĐ-CP: 08:00–17:00 giờ địa phương, tối đa 1 cuộc/24 giờ"),
-    "us": Preset("us", dt.time(8), dt.time(21), "America/New_York",
-                 "United States, TCPA 47 CFR 64.1200: 08:00–21:00 at the called party's location"),
-    "permissive": Preset("permissive", dt.time(0), dt.time(0), "Asia/Ho_Chi_Minh",
-                         "Giao dịch/thử nghiệm: gọi mọi giờ (không dùng cho cuộc gọi quảng cáo)"),
+    "vn": Preset(
+        "vn",
+        dt.time(8),
+        dt.time(17),
+        "Asia/Ho_Chi_Minh",
+        "Việt Nam, Nghị định 91/2020/NĐ-CP: 08:00–17:00 giờ địa phương, tối đa 1 cuộc/24 giờ",
+    ),
+    "us": Preset(
+        "us",
+        dt.time(8),
+        dt.time(21),
+        "America/New_York",
+        "United States, TCPA 47 CFR 64.1200: 08:00–21:00 at the called party's location",
+    ),
+    "permissive": Preset(
+        "permissive",
+        dt.time(0),
+        dt.time(0),
+        "Asia/Ho_Chi_Minh",
+        "Giao dịch/thử nghiệm: gọi mọi giờ (không dùng cho cuộc gọi quảng cáo)",
+    ),
 }
 
 

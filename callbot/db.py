@@ -49,9 +49,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return sa.create_engine(sa_url, pool_pre_ping=True, **kwargs)
     if sa_url.database and sa_url.database != ":memory:":
         Path(sa_url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(
-        sa_url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
-    )
+    engine = sa.create_engine(sa_url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
     _make_sqlite_transactional(engine)
     return engine
 

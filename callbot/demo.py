@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -71,8 +72,15 @@ def run(
         users.create_user(session, "admin@callbot.local", "Quản trị viên", admin_password, "admin", now)
         users.create_user(session, "agent@callbot.local", "Nhân viên telesales", agent_password, "telesales", now)
         campaign = campaigns.create_campaign(
-            session, CAMPAIGN, now, preset="permissive", company="Công ty Demo ABC",
-            service="khóa học tiếng Anh", retry_delay_seconds=2, max_attempts=3, max_concurrent_calls=25,
+            session,
+            CAMPAIGN,
+            now,
+            preset="permissive",
+            company="Công ty Demo ABC",
+            service="khóa học tiếng Anh",
+            retry_delay_seconds=2,
+            max_attempts=3,
+            max_concurrent_calls=25,
             ring_timeout_seconds=20,
         )
         path = write_csv(var_dir / "demo-leads.csv", sample_rows(leads, now=now))
@@ -82,10 +90,14 @@ def run(
     say(f"Database: {settings.database_url}")
     say(f"Admin login: admin@callbot.local / {admin_password}")
     say(f"Telesales login: agent@callbot.local / {agent_password}")
-    say(f"Imported {len(report.rows)} leads from {path}: " + ", ".join(
-        f"{verdict} {count}" for verdict, count in sorted(report.by_verdict.items())))
-    say("Calling rules: permissive preset (demo only: calls at any hour; real campaigns default to "
-        "Vietnam's 08:00–17:00, one call per 24 h).")
+    say(
+        f"Imported {len(report.rows)} leads from {path}: "
+        + ", ".join(f"{verdict} {count}" for verdict, count in sorted(report.by_verdict.items()))
+    )
+    say(
+        "Calling rules: permissive preset (demo only: calls at any hour; real campaigns default to "
+        "Vietnam's 08:00–17:00, one call per 24 h)."
+    )
 
     sim = Simulator(settings.twilio_account_sid, settings.twilio_auth_token, time_scale=0.02, seed=7)
     sim_url = sim.start()
@@ -93,6 +105,8 @@ def run(
     web.attach(create_app(settings))
     web.start()
     telephony = TwilioTelephony(settings.twilio_account_sid, settings.twilio_auth_token, api_base_url=sim_url)
+    # The demo ticks every 0.2 s, so a tick still running when the next is due is normal, not news.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
     scheduler = start_scheduler(Dialer(sessions, telephony, settings))
     say(f"Twilio simulator at {sim_url}; web app at {web.url}; dialing…")
     finished = _wait_until_done(sessions, campaign_id, started + timeout)
@@ -135,7 +149,10 @@ def _print_funnel(result: DemoResult, statuses: dict[str, int], say: Callable[[s
     say(f"Funnel ({'finished' if result.finished else 'NOT finished'} in {result.seconds:.1f} s, {f.calls} calls):")
     rows = [
         ("imported", f.imported),
-        (f"junk (junk {f.junk} · duplicate {f.duplicate} · blocked {f.blocked})", f.junk + f.duplicate + f.blocked),
+        (
+            f"junk (junk {f.junk} · duplicate {f.duplicate} · blocked {f.blocked})",
+            f.junk + f.duplicate + f.blocked,
+        ),
         ("called", f.called),
         ("answered", f.answered),
         ("identity confirmed", f.identity_confirmed),

@@ -17,7 +17,7 @@ from callbot import calls, compliance, dnc
 from callbot import leads as lead_service
 from callbot.db import utcnow
 from callbot.errors import TelephonyError
-from callbot.models import Campaign, CallAttempt, Lead
+from callbot.models import CallAttempt, Campaign, Lead
 from callbot.settings import Settings
 from callbot.telephony import Telephony
 
@@ -178,7 +178,10 @@ class Dialer:
                         CallAttempt.live.is_(True),
                         sa.or_(
                             sa.and_(CallAttempt.call_sid.is_(None), CallAttempt.created_at < now - ORPHAN_AFTER),
-                            sa.and_(CallAttempt.call_sid.is_not(None), CallAttempt.created_at < now - RECONCILE_AFTER),
+                            sa.and_(
+                                CallAttempt.call_sid.is_not(None),
+                                CallAttempt.created_at < now - RECONCILE_AFTER,
+                            ),
                         ),
                     )
                 )
@@ -196,7 +199,10 @@ class Dialer:
                 if current is None or not current.live:
                     continue
                 if info is None:
-                    current.status, current.error = "failed", "no CallSid: the call never reached the provider"
+                    current.status, current.error = (
+                        "failed",
+                        "no CallSid: the call never reached the provider",
+                    )
                 elif info.status in calls.FINAL_CALL_STATUSES:
                     current.status = info.status
                     current.duration_seconds = info.duration
@@ -242,11 +248,7 @@ def live_calls(session: Session, campaign_id: int | None = None) -> int:
 
 def start_due_campaigns(session: Session, now: dt.datetime) -> list[int]:
     """Move scheduled campaigns whose start time has come to running."""
-    due = list(
-        session.scalars(
-            sa.select(Campaign).where(Campaign.status == "scheduled", Campaign.starts_at <= now)
-        )
-    )
+    due = list(session.scalars(sa.select(Campaign).where(Campaign.status == "scheduled", Campaign.starts_at <= now)))
     for campaign in due:
         campaign.status = "running"
         log.info("campaign %s started", campaign.id)

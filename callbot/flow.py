@@ -176,20 +176,90 @@ _DIGIT_INTENTS = {
 # Checked in this order: the more specific negatives before the bare "yes" words they contain
 # ("không phải" contains "phải", "không quan tâm" contains "quan tâm").
 _SPEECH_INTENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("opt_out", ("dung goi", "khong goi nua", "dung lam phien", "khong muon nhan cuoc goi", "huy dang ky",
-                 "stop calling", "do not call", "dont call", "don't call", "unsubscribe", "remove me")),
-    ("callback", ("goi lai", "luc khac", "de sau", "dang ban", "ban roi", "call back", "call me back",
-                  "call later", "later", "busy", "not now")),
-    ("no", ("khong phai", "nham so", "nham nguoi", "sai so", "khong quan tam", "khong can", "khong co nhu cau",
-            "thoi", "khong", "ko", "wrong number", "wrong person", "not interested", "no thanks", "no", "nope")),
-    ("yes", ("co", "vang", "dung roi", "dung", "phai", "da", "u", "uh", "ok", "oke", "duoc", "quan tam",
-             "chinh xac", "toi day", "yes", "yeah", "yep", "sure", "speaking", "interested", "right", "correct")),
+    (
+        "opt_out",
+        (
+            "dung goi",
+            "khong goi nua",
+            "dung lam phien",
+            "khong muon nhan cuoc goi",
+            "huy dang ky",
+            "stop calling",
+            "do not call",
+            "dont call",
+            "don't call",
+            "unsubscribe",
+            "remove me",
+        ),
+    ),
+    (
+        "callback",
+        (
+            "goi lai",
+            "luc khac",
+            "de sau",
+            "dang ban",
+            "ban roi",
+            "call back",
+            "call me back",
+            "call later",
+            "later",
+            "busy",
+            "not now",
+        ),
+    ),
+    (
+        "no",
+        (
+            "khong phai",
+            "nham so",
+            "nham nguoi",
+            "sai so",
+            "khong quan tam",
+            "khong can",
+            "khong co nhu cau",
+            "thoi",
+            "khong",
+            "ko",
+            "wrong number",
+            "wrong person",
+            "not interested",
+            "no thanks",
+            "no",
+            "nope",
+        ),
+    ),
+    (
+        "yes",
+        (
+            "co",
+            "vang",
+            "dung roi",
+            "dung",
+            "phai",
+            "da",
+            "u",
+            "uh",
+            "ok",
+            "oke",
+            "duoc",
+            "quan tam",
+            "chinh xac",
+            "toi day",
+            "yes",
+            "yeah",
+            "yep",
+            "sure",
+            "speaking",
+            "interested",
+            "right",
+            "correct",
+        ),
+    ),
 )
 
 
-def understand(
-    digits: str | None, speech: str | None, confidence: float | None, *, step: str
-) -> str | None:
+def understand(digits: str | None, speech: str | None, confidence: float | None, *, step: str) -> str | None:
     """The caller's intent (yes · no · callback · opt_out) from keypad or speech, or None when unclear."""
     if digits:
         return _DIGIT_INTENTS.get(step, {}).get(digits.strip()[:1])

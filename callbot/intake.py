@@ -24,16 +24,42 @@ from scoring.text import fold_text
 # Header spellings we recognise (compared folded: lower-case, no diacritics, no punctuation).
 HEADERS = {
     "name": ("name", "full name", "ho ten", "ho va ten", "ten", "ten khach hang", "khach hang", "fullname"),
-    "phone": ("phone", "phone number", "mobile", "so dien thoai", "sdt", "dien thoai", "so dt", "phone_number",
-              "dt", "tel"),
+    "phone": (
+        "phone",
+        "phone number",
+        "mobile",
+        "so dien thoai",
+        "sdt",
+        "dien thoai",
+        "so dt",
+        "phone_number",
+        "dt",
+        "tel",
+    ),
     "email": ("email", "e mail", "mail", "dia chi email"),
     "service": ("service", "product", "dich vu", "san pham", "goi dich vu", "nhu cau", "interest"),
     "source": ("source", "nguon", "kenh", "channel", "platform"),
-    "registered_at": ("registered at", "created time", "created at", "thoi gian dang ky", "ngay dang ky",
-                      "thoi gian", "date", "submitted at"),
+    "registered_at": (
+        "registered at",
+        "created time",
+        "created at",
+        "thoi gian dang ky",
+        "ngay dang ky",
+        "thoi gian",
+        "date",
+        "submitted at",
+    ),
 }
-DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M",
-                "%d/%m/%Y", "%d-%m-%Y %H:%M", "%d-%m-%Y")
+DATE_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y",
+    "%d-%m-%Y %H:%M",
+    "%d-%m-%Y",
+)
 
 
 @dataclass(frozen=True)
@@ -85,6 +111,7 @@ def read_csv(path: Path) -> list[tuple[int, dict[str, str]]]:
 
 def map_columns(headers: Iterable[str], overrides: Mapping[str, str] | None = None) -> dict[str, str]:
     """Which input column holds each lead field; raises when no phone column can be found."""
+    headers = list(headers)
     mapping: dict[str, str] = {}
     folded = {fold_text(h): h for h in headers}
     for fld, names in HEADERS.items():
@@ -92,7 +119,12 @@ def map_columns(headers: Iterable[str], overrides: Mapping[str, str] | None = No
             if name in folded:
                 mapping[fld] = folded[name]
                 break
-    mapping.update(overrides or {})
+    for fld, header in (overrides or {}).items():
+        if header not in headers:
+            raise IntakeError(
+                f"--map {fld}={header}: the file has no column {header!r} (columns: {', '.join(headers)})"
+            )
+        mapping[fld] = header
     if "phone" not in mapping:
         raise IntakeError(
             "no phone column found (looked for: " + ", ".join(HEADERS["phone"]) + "); use --map phone=HEADER"
@@ -204,7 +236,12 @@ def _merge_missing(first: Lead, later: Lead) -> None:
 
 
 def import_file(
-    session: Session, campaign: Campaign, path: Path, now: dt.datetime, *, default_region: str = "VN",
+    session: Session,
+    campaign: Campaign,
+    path: Path,
+    now: dt.datetime,
+    *,
+    default_region: str = "VN",
     overrides: Mapping[str, str] | None = None,
 ) -> IntakeReport:
     """Read a CSV file and import its rows into a campaign."""

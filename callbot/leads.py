@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict
 
-from sqlalchemy.orm import Session
-
 from callbot.errors import InvalidTransition
 from callbot.models import CallAttempt, Lead
 from scoring import CallFacts, LeadFacts, Score, post_call_score, pre_call_score

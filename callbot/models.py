@@ -109,9 +109,7 @@ class Lead(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     campaign: Mapped[Campaign] = relationship(back_populates="leads")
-    attempts_list: Mapped[list[CallAttempt]] = relationship(
-        back_populates="lead", order_by="CallAttempt.id"
-    )
+    attempts_list: Mapped[list[CallAttempt]] = relationship(back_populates="lead", order_by="CallAttempt.id")
 
 
 class CallAttempt(Base):
@@ -157,9 +155,7 @@ class CallEvent(Base):
     __table_args__ = (sa.UniqueConstraint("call_sid", "dedupe_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    attempt_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("call_attempts.id", ondelete="CASCADE"), index=True
-    )
+    attempt_id: Mapped[int | None] = mapped_column(sa.ForeignKey("call_attempts.id", ondelete="CASCADE"), index=True)
     call_sid: Mapped[str | None] = mapped_column(sa.String(40), index=True)
     kind: Mapped[str] = mapped_column(sa.String(20))  # status · voice · gather · fallback
     # Set only on the event that was applied; a repeat of it keeps NULL here and applied=False.

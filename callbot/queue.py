@@ -106,4 +106,3 @@ def dispose(
     if disposition == "do_not_call" and lead.phone_e164:
         dnc.add(session, lead.phone_e164, "agent", now)
     return item
-

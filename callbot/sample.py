@@ -7,16 +7,97 @@ import datetime as dt
 import random
 from pathlib import Path
 
-FAMILY = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô",
-          "Dương", "Lý")
+FAMILY = (
+    "Nguyễn",
+    "Trần",
+    "Lê",
+    "Phạm",
+    "Hoàng",
+    "Huỳnh",
+    "Phan",
+    "Vũ",
+    "Võ",
+    "Đặng",
+    "Bùi",
+    "Đỗ",
+    "Hồ",
+    "Ngô",
+    "Dương",
+    "Lý",
+)
 MIDDLE = ("Văn", "Thị", "Minh", "Thu", "Ngọc", "Đức", "Hoàng", "Thanh", "Quốc", "Bảo", "Gia", "Hữu")
-GIVEN = ("An", "Bình", "Châu", "Dũng", "Giang", "Hà", "Hải", "Hạnh", "Hiếu", "Hoa", "Huy", "Khánh", "Lan", "Linh",
-         "Long", "Mai", "Nam", "Nga", "Phúc", "Phương", "Quân", "Sơn", "Tâm", "Thảo", "Trang", "Tuấn", "Vy", "Ý",
-         "Út", "Yến")
-PREFIXES = ("032", "033", "034", "035", "036", "037", "038", "039", "070", "076", "077", "078", "079", "081", "082",
-            "083", "084", "085", "086", "088", "089", "090", "091", "093", "094", "096", "097", "098", "056", "058")
-SERVICES = ("Khóa học tiếng Anh giao tiếp", "Bảo hiểm sức khỏe gia đình", "Căn hộ 2 phòng ngủ quận 9",
-            "Gói vay tiêu dùng tín chấp", "Khóa học lập trình Python", "Gói khám sức khỏe tổng quát")
+GIVEN = (
+    "An",
+    "Bình",
+    "Châu",
+    "Dũng",
+    "Giang",
+    "Hà",
+    "Hải",
+    "Hạnh",
+    "Hiếu",
+    "Hoa",
+    "Huy",
+    "Khánh",
+    "Lan",
+    "Linh",
+    "Long",
+    "Mai",
+    "Nam",
+    "Nga",
+    "Phúc",
+    "Phương",
+    "Quân",
+    "Sơn",
+    "Tâm",
+    "Thảo",
+    "Trang",
+    "Tuấn",
+    "Vy",
+    "Ý",
+    "Út",
+    "Yến",
+)
+PREFIXES = (
+    "032",
+    "033",
+    "034",
+    "035",
+    "036",
+    "037",
+    "038",
+    "039",
+    "070",
+    "076",
+    "077",
+    "078",
+    "079",
+    "081",
+    "082",
+    "083",
+    "084",
+    "085",
+    "086",
+    "088",
+    "089",
+    "090",
+    "091",
+    "093",
+    "094",
+    "096",
+    "097",
+    "098",
+    "056",
+    "058",
+)
+SERVICES = (
+    "Khóa học tiếng Anh giao tiếp",
+    "Bảo hiểm sức khỏe gia đình",
+    "Căn hộ 2 phòng ngủ quận 9",
+    "Gói vay tiêu dùng tín chấp",
+    "Khóa học lập trình Python",
+    "Gói khám sức khỏe tổng quát",
+)
 SOURCES = ("facebook", "google", "zalo", "web", "referral")
 JUNK_PHONES = ("0909xxxxxx", "#N/A", "null", "12345", "0000000000", "", "abc", "0123456789")
 JUNK_NAMES = ("test", "asdf", "xxx", "Khách hàng")
@@ -68,14 +149,16 @@ def sample_rows(count: int = 200, *, seed: int = 2026, now: dt.datetime | None =
         if rng.random() < 0.03:
             name = rng.choice(JUNK_NAMES)
         local_time = registered.astimezone(dt.timezone(dt.timedelta(hours=7)))
-        rows.append({
-            "Họ và tên": name,
-            "Số điện thoại": phone,
-            "Email": f"user{i}@gmail.com" if rng.random() < 0.6 else "",
-            "Dịch vụ": rng.choice(SERVICES),
-            "Nguồn": rng.choice(SOURCES),
-            "Thời gian đăng ký": local_time.strftime("%d/%m/%Y %H:%M"),
-        })
+        rows.append(
+            {
+                "Họ và tên": name,
+                "Số điện thoại": phone,
+                "Email": f"user{i}@gmail.com" if rng.random() < 0.6 else "",
+                "Dịch vụ": rng.choice(SERVICES),
+                "Nguồn": rng.choice(SOURCES),
+                "Thời gian đăng ký": local_time.strftime("%d/%m/%Y %H:%M"),
+            }
+        )
     return rows
 
 

@@ -19,14 +19,17 @@ _VI = {
     "closing_not_interested": "Cảm ơn anh chị đã dành thời gian. Chúc anh chị một ngày tốt lành.",
     "closing_callback": "Vâng, chúng tôi sẽ gọi lại cho anh chị vào lúc khác. Xin cảm ơn.",
     "closing_wrong_person": "Xin lỗi vì đã làm phiền. Chúc anh chị một ngày tốt lành.",
-    "closing_opted_out": "Chúng tôi đã ghi nhận. Số của anh chị sẽ không nhận thêm cuộc gọi nào từ {company}. Xin cảm ơn.",
+    "closing_opted_out": "Chúng tôi đã ghi nhận. Số của anh chị sẽ không nhận thêm cuộc gọi nào từ {company}. "
+    "Xin cảm ơn.",
     "closing_no_input": "Chúng tôi sẽ liên hệ lại sau. Xin cảm ơn.",
     "voicemail": "Xin chào, đây là {company}. Chúng tôi gọi về đăng ký {service} của anh chị "
     "và sẽ gọi lại sau. Xin cảm ơn.",
     "goodbye": "Xin cảm ơn. Tạm biệt.",
 }
 _VI_DEFAULTS = {"name": "quý khách", "service": "dịch vụ của chúng tôi", "company": "chúng tôi"}
-_VI_HINTS = "có, vâng, đúng rồi, phải, không, không phải, nhầm số, quan tâm, không quan tâm, gọi lại sau, bận, đừng gọi nữa"
+_VI_HINTS = (
+    "có, vâng, đúng rồi, phải, không, không phải, nhầm số, quan tâm, không quan tâm, gọi lại sau, bận, đừng gọi nữa"
+)
 
 _EN = {
     "greeting": "Hello, this is a call from {company}.",

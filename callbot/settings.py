@@ -45,9 +45,7 @@ class Settings:
         env = os.environ if environ is None else environ
         missing = [name for name in REQUIRED if not env.get(name, "").strip()]
         if missing:
-            raise ConfigError(
-                "missing required setting(s): " + ", ".join(missing) + " (see .env.example)"
-            )
+            raise ConfigError("missing required setting(s): " + ", ".join(missing) + " (see .env.example)")
         return cls(
             secret_key=env["CALLBOT_SECRET_KEY"],
             public_url=env["CALLBOT_PUBLIC_URL"].rstrip("/"),

@@ -28,8 +28,13 @@ def create_user(session: Session, email: str, name: str, password: str, role: st
         raise CallbotError("password must be at least 8 characters")
     if session.scalar(sa.select(User.id).where(User.email == email)) is not None:
         raise CallbotError(f"a user with e-mail {email} exists already")
-    user = User(email=email, name=name.strip() or email, password_hash=_HASHER.hash(password), role=role,
-                created_at=now)
+    user = User(
+        email=email,
+        name=name.strip() or email,
+        password_hash=_HASHER.hash(password),
+        role=role,
+        created_at=now,
+    )
     session.add(user)
     session.flush()
     return user

@@ -87,17 +87,73 @@ REASON_TEXTS: dict[str, tuple[str, str]] = {
 
 _PLACEHOLDERS = frozenset(
     {
-        "", "#n/a", "n/a", "na", "nan", "null", "none", "nil", "undefined", "-", "--", ".", "?", "0",
-        "#value!", "không có", "khong co", "chưa có", "chua co", "ko có", "ko", "không", "khong",
+        "",
+        "#n/a",
+        "n/a",
+        "na",
+        "nan",
+        "null",
+        "none",
+        "nil",
+        "undefined",
+        "-",
+        "--",
+        ".",
+        "?",
+        "0",
+        "#value!",
+        "không có",
+        "khong co",
+        "chưa có",
+        "chua co",
+        "ko có",
+        "ko",
+        "không",
+        "khong",
     }
 )
 # Whole-name matches, compared case-insensitively with diacritics kept ("An Danh" is a possible real name).
 _FAKE_NAMES = frozenset(
     {
-        "test", "testing", "tester", "asdf", "abc", "abcd", "abcxyz", "xyz", "xxx", "aaa", "zzz", "qwerty",
-        "demo", "fake", "sample", "unknown", "anonymous", "no name", "noname", "khách hàng", "khach hang",
-        "ẩn danh", "không tên", "khong ten", "không có", "khong co", "họ tên", "ho ten", "họ và tên",
-        "ho va ten", "tên", "ten", "name", "customer", "người dùng", "nguoi dung", "admin", "user", "a b c",
+        "test",
+        "testing",
+        "tester",
+        "asdf",
+        "abc",
+        "abcd",
+        "abcxyz",
+        "xyz",
+        "xxx",
+        "aaa",
+        "zzz",
+        "qwerty",
+        "demo",
+        "fake",
+        "sample",
+        "unknown",
+        "anonymous",
+        "no name",
+        "noname",
+        "khách hàng",
+        "khach hang",
+        "ẩn danh",
+        "không tên",
+        "khong ten",
+        "không có",
+        "khong co",
+        "họ tên",
+        "ho ten",
+        "họ và tên",
+        "ho va ten",
+        "tên",
+        "ten",
+        "name",
+        "customer",
+        "người dùng",
+        "nguoi dung",
+        "admin",
+        "user",
+        "a b c",
     }
 )
 # Any word of the name that is one of these makes it fake ("Nguyen Test", "asdf Lan").
@@ -112,21 +168,49 @@ _EMAIL = re.compile(
 )
 _FAKE_DOMAINS = frozenset(
     {
-        "example.com", "example.org", "example.net", "test.com", "test.vn", "mailinator.com", "yopmail.com",
-        "guerrillamail.com", "10minutemail.com", "tempmail.com", "temp-mail.org", "trashmail.com",
-        "sharklasers.com", "maildrop.cc", "getnada.com", "dispostable.com", "fakeinbox.com",
-        "throwawaymail.com", "mailnesia.com", "emailondeck.com", "abc.com", "asdf.com",
+        "example.com",
+        "example.org",
+        "example.net",
+        "test.com",
+        "test.vn",
+        "mailinator.com",
+        "yopmail.com",
+        "guerrillamail.com",
+        "10minutemail.com",
+        "tempmail.com",
+        "temp-mail.org",
+        "trashmail.com",
+        "sharklasers.com",
+        "maildrop.cc",
+        "getnada.com",
+        "dispostable.com",
+        "fakeinbox.com",
+        "throwawaymail.com",
+        "mailnesia.com",
+        "emailondeck.com",
+        "abc.com",
+        "asdf.com",
     }
 )
 # Reserved top-level names (RFC 2606) never deliver mail.
 _FAKE_TLDS = frozenset({"test", "example", "invalid", "localhost"})
-_FAKE_LOCALS = frozenset(
-    {"test", "abc", "asdf", "xxx", "aaa", "noemail", "no-email", "none", "fake", "qwerty"}
-)
+_FAKE_LOCALS = frozenset({"test", "abc", "asdf", "xxx", "aaa", "noemail", "no-email", "none", "fake", "qwerty"})
 # Typos of the big providers: the address cannot receive mail as written.
 _TYPO_DOMAINS = frozenset(
-    {"gmail.con", "gmail.co", "gmai.com", "gmial.com", "gamil.com", "gmail.vn", "gmail.com.vn", "yahoo.con",
-     "yaho.com", "hotmail.con", "hotmai.com", "outlook.con"}
+    {
+        "gmail.con",
+        "gmail.co",
+        "gmai.com",
+        "gmial.com",
+        "gamil.com",
+        "gmail.vn",
+        "gmail.com.vn",
+        "yahoo.con",
+        "yaho.com",
+        "hotmail.con",
+        "hotmai.com",
+        "outlook.con",
+    }
 )
 
 
@@ -173,9 +257,7 @@ def clean_name(raw: str | None) -> tuple[str | None, str | None]:
     if any(c.isdigit() for c in text) or "@" in text or "http" in folded or "www." in folded:
         return None, "name_fake"
     # Drop emoji and decoration; keep letters, combining marks and the punctuation names really use.
-    kept = "".join(
-        c if (c.isalpha() or unicodedata.category(c).startswith("M") or c in " '-.") else " " for c in text
-    )
+    kept = "".join(c if (c.isalpha() or unicodedata.category(c).startswith("M") or c in " '-.") else " " for c in text)
     kept = " ".join(w.strip("'-.") for w in kept.split())
     kept = " ".join(kept.split())
     if not any(c.isalpha() for c in kept):
@@ -191,7 +273,7 @@ def clean_email(raw: str | None) -> tuple[str | None, str | None]:
     if text in _PLACEHOLDERS:
         return None, None
     if text.startswith("mailto:"):
-        text = text[len("mailto:"):]
+        text = text[len("mailto:") :]
     if not _EMAIL.match(text) or ".." in text:
         return text, "email_invalid"
     local, domain = text.rsplit("@", 1)

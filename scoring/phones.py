@@ -45,9 +45,39 @@ OLD_MOBILE_PREFIXES: dict[str, str] = {
 
 PLACEHOLDER_WORDS = frozenset(
     {
-        "#n/a", "n/a", "na", "#na", "nan", "null", "none", "nil", "undefined", "unknown", "-", "--", "---",
-        ".", "?", "0", "#value!", "#ref!", "chưa có", "chua co", "không có", "khong co", "ko có", "ko co",
-        "không", "khong", "ko", "không rõ", "khong ro", "chưa cập nhật", "đang cập nhật", "no", "no phone",
+        "#n/a",
+        "n/a",
+        "na",
+        "#na",
+        "nan",
+        "null",
+        "none",
+        "nil",
+        "undefined",
+        "unknown",
+        "-",
+        "--",
+        "---",
+        ".",
+        "?",
+        "0",
+        "#value!",
+        "#ref!",
+        "chưa có",
+        "chua co",
+        "không có",
+        "khong co",
+        "ko có",
+        "ko co",
+        "không",
+        "khong",
+        "ko",
+        "không rõ",
+        "khong ro",
+        "chưa cập nhật",
+        "đang cập nhật",
+        "no",
+        "no phone",
     }
 )
 
@@ -145,9 +175,7 @@ def _check_vn(national: str, notes: tuple[str, ...], default_region: str) -> Pho
     return _usable(number, notes, default_region)
 
 
-def _check_parsed(
-    number: phonenumbers.PhoneNumber, notes: tuple[str, ...], default_region: str
-) -> PhoneCheck:
+def _check_parsed(number: phonenumbers.PhoneNumber, notes: tuple[str, ...], default_region: str) -> PhoneCheck:
     national = str(number.national_number)
     if number.country_code == 84:
         return _check_vn(national, notes, default_region)

@@ -172,8 +172,15 @@ def _pre_reasons(lead: LeadFacts, now: datetime, w: Mapping[str, int]) -> list[R
     source = source_kind(lead.source)
     if source:
         codes.append(f"source_{source}")
-    codes += [code for code, present in (("has_name", lead.has_name), ("has_email", lead.has_email),
-                                         ("has_service", lead.has_service)) if present]
+    codes += [
+        code
+        for code, present in (
+            ("has_name", lead.has_name),
+            ("has_email", lead.has_email),
+            ("has_service", lead.has_service),
+        )
+        if present
+    ]
     if lead.verdict != "ok":
         codes.append(f"verdict_{lead.verdict}")
     codes += [code for code in _INTAKE_CODES if code in lead.reasons]
@@ -186,9 +193,7 @@ def pre_call_score(lead: LeadFacts, now: datetime, weights: Mapping[str, int] | 
     return _score(_pre_reasons(lead, now, _weights(weights)))
 
 
-def post_call_score(
-    lead: LeadFacts, call: CallFacts, now: datetime, weights: Mapping[str, int] | None = None
-) -> Score:
+def post_call_score(lead: LeadFacts, call: CallFacts, now: datetime, weights: Mapping[str, int] | None = None) -> Score:
     """Score a lead after its verification call: the pre-call score moved by the call's answers."""
     w = _weights(weights)
     reasons = _pre_reasons(lead, now, w)

@@ -16,8 +16,13 @@ STAMP=.venv/.callbot-installed
 WANT="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
   echo "installing callbot and its dependencies into .venv" >&2
-  .venv/bin/python -m pip install --quiet --upgrade pip >&2
-  .venv/bin/python -m pip install --quiet -e '.[dev]' >&2
+  # pip's and setuptools' chatter goes to a log, shown only when the install fails.
+  if ! { .venv/bin/python -m pip install --upgrade pip && .venv/bin/python -m pip install -e '.[dev]'; } \
+      > .venv/install.log 2>&1; then
+    cat .venv/install.log >&2
+    echo "installing callbot failed (log above, also in .venv/install.log)" >&2
+    exit 1
+  fi
   echo "$WANT" > "$STAMP"
 fi
 export PATH="$ROOT/.venv/bin:$PATH"

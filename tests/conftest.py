@@ -125,7 +125,11 @@ def client(app):  # type: ignore[no-untyped-def]
 def make_campaign(session: Session, name: str = "Chiến dịch thử", **fields: object) -> Campaign:
     """A running campaign with the permissive preset unless told otherwise."""
     preset = str(fields.pop("preset", "permissive"))
-    values: dict[str, object] = {"company": "Công ty ABC", "service": "khóa học tiếng Anh", "retry_delay_seconds": 0}
+    values: dict[str, object] = {
+        "company": "Công ty ABC",
+        "service": "khóa học tiếng Anh",
+        "retry_delay_seconds": 0,
+    }
     values.update(fields)
     campaign = campaigns.create_campaign(session, name, NOW, preset=preset, **values)
     campaign.status = str(fields.get("status", "running"))

@@ -43,8 +43,11 @@ def _rows(per_persona: int) -> tuple[list[dict[str, str]], dict[str, str]]:
         rows.append({"name": f"Nguyễn Văn {chr(65 + i % 26)}", "phone": national, "service": "bảo hiểm"})
         personas[number] = persona
     # Junk and a duplicate that must never be called.
-    rows += [{"name": "test", "phone": "#N/A"}, {"name": "Lê Thị Hoa", "phone": "0909xxxxxx"},
-             {"name": "Nguyễn Văn A", "phone": "+84 " + rows[0]["phone"][1:]}]
+    rows += [
+        {"name": "test", "phone": "#N/A"},
+        {"name": "Lê Thị Hoa", "phone": "0909xxxxxx"},
+        {"name": "Nguyễn Văn A", "phone": "+84 " + rows[0]["phone"][1:]},
+    ]
     return rows, personas
 
 
@@ -127,9 +130,7 @@ def test_every_persona_ends_where_it_should(sessions, settings, chaos):  # type:
         assert set(s.scalars(sa.select(DoNotCall.phone_e164))) == opted
 
         # Each (call, event) applied once however often Twilio sent it; the journal keeps the repeats.
-        applied = Counter(
-            s.execute(sa.select(CallEvent.call_sid, CallEvent.dedupe_key).where(CallEvent.applied)).all()
-        )
+        applied = Counter(s.execute(sa.select(CallEvent.call_sid, CallEvent.dedupe_key).where(CallEvent.applied)).all())
         assert applied and max(applied.values()) == 1
         repeats = s.scalar(sa.select(sa.func.count()).where(CallEvent.applied.is_(False)))
         assert (repeats > 0) == chaos

@@ -76,11 +76,19 @@ def login() -> str | Response:
     if request.method == "POST":
         db = get_session()
         user = users.authenticate(db, request.form.get("email", ""), request.form.get("password", ""))
-        users.audit(db, user.id if user else None, "sign_in" if user else "sign_in_failed", utcnow(),
-                    email=request.form.get("email", "")[:254])
+        users.audit(
+            db,
+            user.id if user else None,
+            "sign_in" if user else "sign_in_failed",
+            utcnow(),
+            email=request.form.get("email", "")[:254],
+        )
         db.commit()
         if user is not None:
-            session.clear()  # a new session on sign-in
+            language = session.get("lang")
+            session.clear()  # a new session on sign-in; only the chosen language carries over
+            if language:
+                session["lang"] = language
             login_user(PanelUser.of(user))
             return redirect(url_for("panel.home"))
         error = "bad_login"

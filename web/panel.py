@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from callbot import calls, campaigns, compliance
@@ -39,6 +42,12 @@ def show_phone(phone: str | None, lead_id: int | None = None) -> str:
     return masked(phone)
 
 
+def _page(db: Session, query: sa.Select[Any], page: int) -> tuple[list[Any], bool]:
+    """One page of a query's rows, and whether another page follows (one extra row tells)."""
+    rows = list(db.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
+    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
 @bp.get("/")
 @login_required
 def home() -> Response:
@@ -69,7 +78,7 @@ def campaign_detail(campaign_id: int) -> str:
     query = sa.select(Lead).where(Lead.campaign_id == campaign_id)
     if verdict:
         query = query.where(Lead.verdict == verdict)
-    leads = list(db.scalars(query.order_by(Lead.score.desc(), Lead.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
+    leads, has_next = _page(db, query.order_by(Lead.score.desc(), Lead.id), page)
     return render_template(
         "campaign.html",
         campaign=campaign,
@@ -79,7 +88,7 @@ def campaign_detail(campaign_id: int) -> str:
         leads=leads,
         page=page,
         verdict=verdict,
-        has_next=len(leads) == PAGE_SIZE,
+        has_next=has_next,
     )
 
 
@@ -96,12 +105,9 @@ def call_list() -> str:
         query = query.where(CallAttempt.campaign_id == campaign_id)
     if outcome:
         query = query.where(CallAttempt.outcome == outcome)
-    attempts = list(
-        db.scalars(query.order_by(CallAttempt.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE))
-    )
+    attempts, has_next = _page(db, query.order_by(CallAttempt.id.desc()), page)
     return render_template(
-        "calls.html", attempts=attempts, page=page, campaign_id=campaign_id, outcome=outcome,
-        has_next=len(attempts) == PAGE_SIZE,
+        "calls.html", attempts=attempts, page=page, campaign_id=campaign_id, outcome=outcome, has_next=has_next
     )
 
 

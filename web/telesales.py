@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from callbot import queue
 from callbot.db import utcnow
-from callbot.errors import InvalidTransition
+from callbot.errors import InvalidTransition, NotFound
 from callbot.models import QueueItem
 from web.auth import roles_required
 from web.db import get_session
@@ -62,9 +62,16 @@ def dispose(item_id: int) -> Response:
     follow_up_at = _local_time(request.form.get("follow_up_at"))
     try:
         queue.dispose(
-            db, item_id, current_user.id, request.form.get("disposition", ""), utcnow(),
-            note=request.form.get("note"), follow_up_at=follow_up_at,
+            db,
+            item_id,
+            current_user.id,
+            request.form.get("disposition", ""),
+            utcnow(),
+            note=request.form.get("note"),
+            follow_up_at=follow_up_at,
         )
+    except NotFound:
+        abort(404)
     except InvalidTransition as exc:
         db.rollback()
         flash(str(exc))

@@ -54,9 +54,7 @@ PERSONAS: dict[str, Persona] = {
         Persona("interested", "human", 6, (_speech("vâng, đúng rồi", 0.91), _digits("1"))),
         Persona("not_interested", "human", 8, (_digits("1"), _speech("không quan tâm", 0.88))),
         Persona("wrong_person", "human", 5, (_speech("không phải, anh nhầm số rồi", 0.9),)),
-        Persona(
-            "callback", "human", 10, (_digits("1"), _speech("bây giờ tôi đang bận, gọi lại sau nhé", 0.86))
-        ),
+        Persona("callback", "human", 10, (_digits("1"), _speech("bây giờ tôi đang bận, gọi lại sau nhé", 0.86))),
         Persona("opt_out", "human", 7, (_digits("1"), _digits("9"))),
         # no_answer rings until the call's Timeout, whatever its ring time says.
         Persona("no_answer", "no_answer", 0),

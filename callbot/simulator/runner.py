@@ -196,9 +196,7 @@ class CallRunner:
 
     def _detect_machine(self) -> None:
         try:
-            self.advance(
-                AMD_SECONDS[self.opts.machine_detection or ""] if self.persona.answer == "machine" else 2.0
-            )
+            self.advance(AMD_SECONDS[self.opts.machine_detection or ""] if self.persona.answer == "machine" else 2.0)
         except Interrupted:
             pass  # a redirect that arrived meanwhile is picked up as the first document
 
@@ -248,9 +246,7 @@ class CallRunner:
             status, body = None, "simulator stopped"
         else:
             status, body = send_webhook(url, method, params, self.sim.auth_token)
-        self.call.requests.append(
-            {"url": url, "method": method, "params": params, "status_code": status, "body": body}
-        )
+        self.call.requests.append({"url": url, "method": method, "params": params, "status_code": status, "body": body})
         return status, body
 
     def _emit(self, event: str, call_status: str) -> None:
@@ -267,9 +263,7 @@ class CallRunner:
         self.sequence += 1
         if terminal:
             # Twilio reports CallDuration in seconds and Duration in billed (rounded-up) minutes.
-            params.update(
-                CallDuration=str(self.call.duration), Duration=str(math.ceil(self.call.duration / 60))
-            )
+            params.update(CallDuration=str(self.call.duration), Duration=str(math.ceil(self.call.duration / 60)))
         if event == "ringing":
             self.ringing_callback = params
         if self.sim.shuffle_callbacks and not terminal:

@@ -136,9 +136,7 @@ def create_app(sim: Simulator) -> Flask:
         ]
         uri = f"/2010-04-01/Accounts/{sim.account_sid}/Calls.json"
         meta = {"first_page_uri": uri, "next_page_uri": None, "previous_page_uri": None, "uri": uri}
-        return jsonify(
-            {"calls": found, "page": 0, "page_size": len(found), "start": 0, "end": len(found), **meta}
-        )
+        return jsonify({"calls": found, "page": 0, "page_size": len(found), "start": 0, "end": len(found), **meta})
 
     @app.get(f"{API}/Calls/<call_sid>.json")
     def fetch_call(account_sid: str, call_sid: str) -> Response | tuple[Response, int]:
@@ -271,9 +269,7 @@ class Simulator:
         thread.start()
         return call
 
-    def update_call(
-        self, call: SimCall, status: str | None, url: str | None, method: str, twiml: str | None
-    ) -> None:
+    def update_call(self, call: SimCall, status: str | None, url: str | None, method: str, twiml: str | None) -> None:
         """Queue a REST update (hang-up, cancel, redirect); the call thread applies it."""
         with self.lock:
             before = (call.pending_status, call.pending_redirect)

@@ -90,9 +90,7 @@ def parse_twiml(text: str | bytes, url: str | None = None) -> Document:
         allowed = _VERBS[verb.tag]
         for child in verb if allowed is not None else ():
             if child.tag not in allowed:
-                raise AppError(
-                    12200, f"Schema validation warning: <{child.tag}> is not allowed in <{verb.tag}>"
-                )
+                raise AppError(12200, f"Schema validation warning: <{child.tag}> is not allowed in <{verb.tag}>")
     return Document(url, tuple(root))
 
 

@@ -28,8 +28,11 @@ def test_settings_name_every_missing_variable() -> None:
 
 
 def test_settings_parse_and_reject_bad_values() -> None:
-    env = {name: "value" for name in REQUIRED} | {"CALLBOT_PUBLIC_URL": "https://bot.example.vn/",
-                                                  "CALLBOT_CALLS_PER_SECOND": "2.5", "TWILIO_API_BASE_URL": ""}
+    env = {name: "value" for name in REQUIRED} | {
+        "CALLBOT_PUBLIC_URL": "https://bot.example.vn/",
+        "CALLBOT_CALLS_PER_SECOND": "2.5",
+        "TWILIO_API_BASE_URL": "",
+    }
     settings = Settings.from_env(env)
     assert settings.public_url == "https://bot.example.vn" and settings.calls_per_second == 2.5
     assert settings.twilio_api_base_url is None and settings.database_url.startswith("sqlite:///")

@@ -65,7 +65,11 @@ def test_concurrency_caps_per_campaign_and_account(sessions, dialer_for):  # typ
     assert dialer.tick() == 0  # the three calls are still live: no room
     assert len(live_attempts(sessions)) == 3
     with sessions.begin() as s:
-        make_leads(s, make_campaign(s, "B", max_concurrent_calls=10), [{"phone": "0987654320"}, {"phone": "0987654322"}])
+        make_leads(
+            s,
+            make_campaign(s, "B", max_concurrent_calls=10),
+            [{"phone": "0987654320"}, {"phone": "0987654322"}],
+        )
     assert dialer_for(max_concurrent_calls=4).tick() == 1  # the account cap leaves one slot
 
 
@@ -78,12 +82,21 @@ def test_calls_per_second_limit(sessions, dialer_for):  # type: ignore[no-untype
 def test_best_score_first_then_freshest(sessions, dialer_for):  # type: ignore[no-untyped-def]
     with sessions.begin() as s:
         campaign = make_campaign(s, max_concurrent_calls=1)
-        old, fresh, complete = make_leads(s, campaign, [
-            {"name": "Cũ", "phone": "0912000111", "registered_at": "2026-11-01 09:00"},
-            {"name": "Mới", "phone": "0912000222", "registered_at": "2026-11-24 09:30"},
-            {"name": "Đủ", "phone": "0912000333", "registered_at": "2026-11-24 09:30",
-             "email": "du@gmail.com", "service": "bảo hiểm"},
-        ])
+        old, fresh, complete = make_leads(
+            s,
+            campaign,
+            [
+                {"name": "Cũ", "phone": "0912000111", "registered_at": "2026-11-01 09:00"},
+                {"name": "Mới", "phone": "0912000222", "registered_at": "2026-11-24 09:30"},
+                {
+                    "name": "Đủ",
+                    "phone": "0912000333",
+                    "registered_at": "2026-11-24 09:30",
+                    "email": "du@gmail.com",
+                    "service": "bảo hiểm",
+                },
+            ],
+        )
         fresh.score = old.score = 50
         complete.score = 60
         ids = [complete.id, fresh.id, old.id]

@@ -12,8 +12,13 @@ URL = "https://bot.example.vn/twilio/gather?attempt=7&turn={}"
 
 
 def ctx(**overrides: object) -> flow.FlowContext:
-    values: dict[str, object] = {"name": "Nguyễn Thị Hạnh", "service": "bảo hiểm sức khỏe", "company": "Công ty ABC",
-                                 "language": "vi", "action_url": URL.format}
+    values: dict[str, object] = {
+        "name": "Nguyễn Thị Hạnh",
+        "service": "bảo hiểm sức khỏe",
+        "company": "Công ty ABC",
+        "language": "vi",
+        "action_url": URL.format,
+    }
     values.update(overrides)
     return flow.FlowContext(**values)  # type: ignore[arg-type]
 
@@ -77,10 +82,19 @@ def test_english_campaigns_speak_english() -> None:
     ("identity", "interest", "outcome", "closing"),
     [
         ({"digits": "1"}, {"digits": "1"}, "interested", "sẽ liên hệ"),
-        ({"speech": "vâng đúng rồi", "confidence": 0.9}, {"speech": "có, tôi quan tâm", "confidence": 0.8},
-         "interested", "sẽ liên hệ"),
+        (
+            {"speech": "vâng đúng rồi", "confidence": 0.9},
+            {"speech": "có, tôi quan tâm", "confidence": 0.8},
+            "interested",
+            "sẽ liên hệ",
+        ),
         ({"digits": "1"}, {"digits": "2"}, "not_interested", "đã dành thời gian"),
-        ({"digits": "1"}, {"speech": "khong quan tam", "confidence": 0.7}, "not_interested", "đã dành thời gian"),
+        (
+            {"digits": "1"},
+            {"speech": "khong quan tam", "confidence": 0.7},
+            "not_interested",
+            "đã dành thời gian",
+        ),
         ({"digits": "1"}, {"digits": "3"}, "callback", "gọi lại"),
         ({"digits": "1"}, {"speech": "để sau đi, đang bận", "confidence": 0.8}, "callback", "gọi lại"),
         ({"digits": "1"}, {"digits": "9"}, "opted_out", "không nhận thêm cuộc gọi"),
@@ -130,11 +144,26 @@ def test_unclear_speech_asks_for_the_keypad() -> None:
 @pytest.mark.parametrize(
     ("speech", "intent"),
     [
-        ("Vâng", "yes"), ("vang", "yes"), ("Dạ đúng rồi", "yes"), ("phải", "yes"), ("Có", "yes"),
-        ("yes, speaking", "yes"), ("Không", "no"), ("khong phai", "no"), ("Không phải tôi", "no"),
-        ("nhầm số rồi", "no"), ("không quan tâm", "no"), ("wrong number", "no"), ("gọi lại sau", "callback"),
-        ("tôi đang bận", "callback"), ("call me back later", "callback"), ("đừng gọi nữa", "opt_out"),
-        ("dung goi nua", "opt_out"), ("please stop calling", "opt_out"), ("trời đẹp quá", None), ("", None),
+        ("Vâng", "yes"),
+        ("vang", "yes"),
+        ("Dạ đúng rồi", "yes"),
+        ("phải", "yes"),
+        ("Có", "yes"),
+        ("yes, speaking", "yes"),
+        ("Không", "no"),
+        ("khong phai", "no"),
+        ("Không phải tôi", "no"),
+        ("nhầm số rồi", "no"),
+        ("không quan tâm", "no"),
+        ("wrong number", "no"),
+        ("gọi lại sau", "callback"),
+        ("tôi đang bận", "callback"),
+        ("call me back later", "callback"),
+        ("đừng gọi nữa", "opt_out"),
+        ("dung goi nua", "opt_out"),
+        ("please stop calling", "opt_out"),
+        ("trời đẹp quá", None),
+        ("", None),
     ],
 )
 def test_vietnamese_and_english_answers_are_understood(speech: str, intent: str | None) -> None:

@@ -198,9 +198,7 @@ def test_completeness_adds_points(field):
 )
 def test_junk_flags_cost_points(verdict, reasons, expected):
     clean = pre_call_score(facts(registered_at=NOW - timedelta(days=10)), NOW)
-    flagged = pre_call_score(
-        facts(registered_at=NOW - timedelta(days=10), verdict=verdict, reasons=reasons), NOW
-    )
+    flagged = pre_call_score(facts(registered_at=NOW - timedelta(days=10), verdict=verdict, reasons=reasons), NOW)
     flags = [r for r in flagged.reasons if r.code not in codes(clean)]
     assert [r.code for r in flags] == expected
     assert all(r.points < 0 for r in flags)

@@ -101,9 +101,7 @@ END = [("say", "Cảm ơn anh"), ("hangup", "")]
         ("busy", "busy", None, ["initiated", "busy"], None, None, []),
     ],
 )
-def test_each_persona(
-    sim, twilio_client, customer, persona, status, answered_by, callbacks, g1, g2, transcript
-):
+def test_each_persona(sim, twilio_client, customer, persona, status, answered_by, callbacks, g1, g2, transcript):
     call = place(sim, twilio_client, customer, persona)
     assert (call.persona, call.status, call.answered_by, call.errors) == (persona, status, answered_by, [])
     assert call.transcript == transcript
@@ -129,16 +127,12 @@ def test_each_persona(
 
 
 def test_status_callback_events_are_filtered(sim, twilio_client, customer):
-    only_completed = place(
-        sim, twilio_client, customer, "silent", status_callback_event=None, machine_detection=None
-    )
+    only_completed = place(sim, twilio_client, customer, "silent", status_callback_event=None, machine_detection=None)
     assert customer.statuses(only_completed.sid) == [("completed", "0")]
     final = customer.received("status", only_completed.sid)[0]
     assert int(final["Duration"]) == -(-only_completed.duration // 60)
     assert "AnsweredBy" not in final and only_completed.answered_by is None
-    answered = place(
-        sim, twilio_client, customer, "busy", to="+84901000002", status_callback_event=["answered"]
-    )
+    answered = place(sim, twilio_client, customer, "busy", to="+84901000002", status_callback_event=["answered"])
     assert customer.statuses(answered.sid) == [("busy", "0")]
     params = customer.received("status", answered.sid)[0]
     for key in ("AccountSid", "ApiVersion", "CallSid", "From", "To", "Caller", "Called", "Timestamp"):
@@ -182,8 +176,7 @@ def test_http_error_without_fallback_ends_the_call(sim, twilio_client, customer)
 
 def test_redirect_dial_and_relative_urls(sim, twilio_client, customer):
     customer.responses.update(
-        answer="<Response><Say>Chờ</Say><Redirect method='GET'>transfer?x=1</Redirect>"
-        "<Say>never</Say></Response>",
+        answer="<Response><Say>Chờ</Say><Redirect method='GET'>transfer?x=1</Redirect><Say>never</Say></Response>",
         transfer='<Response><Dial action="/dialed"><Number>+84287777777</Number></Dial></Response>',
         dialed="<Response><Say>Xong</Say></Response>",
     )
@@ -216,9 +209,7 @@ def test_gather_input_and_action_on_empty_result(sim, twilio_client, customer):
 
 def test_time_limit_and_get_method(sim, twilio_client, customer):
     customer.responses["answer"] = '<Response><Pause length="600"/></Response>'
-    call = place(
-        sim, twilio_client, customer, "interested", method="GET", time_limit=10, status_callback_method="GET"
-    )
+    call = place(sim, twilio_client, customer, "interested", method="GET", time_limit=10, status_callback_method="GET")
     assert call.duration == 10 and call.transcript == [("hangup", "time-limit")]
     assert [h.method for h in customer.hits if h.params.get("CallSid") == call.sid] == ["GET"] * 5
 
@@ -230,9 +221,7 @@ def test_hang_up_and_redirect_a_live_call(sim, twilio_client, customer):
         moved="<Response><Say>Chuyển</Say><Pause length='600'/></Response>",
     )
     call = place(sim, twilio_client, customer, "interested", wait=False)
-    wait_for(
-        lambda: call.status == "in-progress" and call.requests and call.requests[-1]["url"].endswith("answer")
-    )
+    wait_for(lambda: call.status == "in-progress" and call.requests and call.requests[-1]["url"].endswith("answer"))
     twilio_client.calls(call.sid).update(url=customer.url("moved"), method="POST")
     wait_for(lambda: ("say", "Chuyển") in call.transcript)
     assert twilio_client.calls(call.sid).update(status="completed").sid == call.sid

@@ -58,9 +58,7 @@ def test_simulator_overrides_and_mix():
 
 def test_load_personas_file(tmp_path):
     path = tmp_path / "personas.json"
-    path.write_text(
-        json.dumps({"numbers": {"+84901234567": "busy"}, "mix": {"interested": 50, "silent": 50}})
-    )
+    path.write_text(json.dumps({"numbers": {"+84901234567": "busy"}, "mix": {"interested": 50, "silent": 50}}))
     assert load_personas_file(path) == ({"+84901234567": "busy"}, {"interested": 50, "silent": 50})
     path.write_text(json.dumps({"numbers": {"+84901234567": "opt_out"}}))
     assert load_personas_file(str(path)) == ({"+84901234567": "opt_out"}, None)

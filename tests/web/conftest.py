@@ -64,11 +64,15 @@ def call_sid(n: int) -> str:
 def run_call(client, attempt_id: int, sid: str, digits: list[str], status: str = "completed") -> None:  # type: ignore[no-untyped-def]
     """Answer the call, key `digits` one turn at a time, then end it with `status`."""
     base = {"CallSid": sid, "AccountSid": "AC" + "0" * 31 + "1", "From": "+842873000000", "To": "+84000000000"}
-    signed_post(client, f"/twilio/voice?attempt={attempt_id}", {**base, "CallStatus": "in-progress",
-                                                                "AnsweredBy": "human"})
+    signed_post(
+        client, f"/twilio/voice?attempt={attempt_id}", {**base, "CallStatus": "in-progress", "AnsweredBy": "human"}
+    )
     for turn, key in enumerate(digits, start=1):
-        signed_post(client, f"/twilio/gather?attempt={attempt_id}&turn={turn}",
-                    {**base, "CallStatus": "in-progress", "Digits": key})
+        signed_post(
+            client,
+            f"/twilio/gather?attempt={attempt_id}&turn={turn}",
+            {**base, "CallStatus": "in-progress", "Digits": key},
+        )
     signed_post(client, f"/twilio/status?attempt={attempt_id}", {**base, "CallStatus": status, "CallDuration": "42"})
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from callbot.models import AuditLog, User
+from callbot.models import AuditLog, Lead, User
 from tests.conftest import make_campaign, make_leads, make_user
 from tests.web.conftest import csrf_token, login, logout
 
@@ -43,8 +43,6 @@ def test_login_page_is_english_on_request_and_remembers_it(client) -> None:  # t
     assert "Sign in" in client.get("/login").get_data(as_text=True)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: login() calls session.clear(), which drops the language chosen "
-                   "with ?lang=en, so the panel switches back to Vietnamese right after signing in")
 def test_language_chosen_on_the_login_page_survives_signing_in(client, admin) -> None:  # type: ignore[no-untyped-def]
     client.get("/login?lang=en")
     login(client, "admin@example.vn")
@@ -53,7 +51,7 @@ def test_language_chosen_on_the_login_page_survives_signing_in(client, admin) ->
     assert "Sign out" in html
 
 
-def test_wrong_password_shows_an_error_and_signs_nobody_in(client, admin, sessions) -> None:  # type: ignore[no-untyped-def]
+def test_wrong_password_shows_an_error_and_signs_nobody_in(client, admin) -> None:  # type: ignore[no-untyped-def]
     response = login(client, "admin@example.vn", "not-the-password")
     assert response.status_code == 200
     assert BAD_LOGIN_VI in response.get_data(as_text=True)
@@ -89,8 +87,9 @@ def test_post_without_csrf_token_is_rejected(client, admin, sessions) -> None:  
 
 def test_post_with_a_forged_csrf_token_is_rejected(client, admin) -> None:  # type: ignore[no-untyped-def]
     client.get("/login")
-    response = client.post("/login", data={"csrf_token": "forged", "email": "admin@example.vn",
-                                           "password": "mật-khẩu-dài-123"})
+    response = client.post(
+        "/login", data={"csrf_token": "forged", "email": "admin@example.vn", "password": "mật-khẩu-dài-123"}
+    )
     assert response.status_code == 400
 
 
@@ -187,8 +186,6 @@ def test_telesales_may_not_open_the_panel(client, sessions, lead_id, path) -> No
         make_user(s, "telesales")
     login(client, "telesales@example.vn")
     with sessions() as s:
-        from callbot.models import Lead
-
         campaign_id = s.get(Lead, lead_id).campaign_id
     response = client.get(path.format(campaign=campaign_id, lead=lead_id))
     assert response.status_code == 403

@@ -35,8 +35,14 @@ def campaign(sessions) -> dict[str, int]:  # type: ignore[no-untyped-def]
         c = make_campaign(s)
         leads = make_leads(s, c, ROWS)
         assert [lead.verdict for lead in leads] == ["ok", "ok", "ok", "junk", "duplicate"]
-        return {"campaign": c.id, "mai": leads[0].id, "nam": leads[1].id, "hung": leads[2].id,
-                "junk": leads[3].id, "dup": leads[4].id}
+        return {
+            "campaign": c.id,
+            "mai": leads[0].id,
+            "nam": leads[1].id,
+            "hung": leads[2].id,
+            "junk": leads[3].id,
+            "dup": leads[4].id,
+        }
 
 
 @pytest.fixture
@@ -70,7 +76,12 @@ def test_campaign_detail_shows_the_funnel_after_intake(admin, campaign) -> None:
     response = admin.get(f"/campaigns/{campaign['campaign']}")
     assert response.status_code == 200
     assert funnel_counts(response.get_data(as_text=True)) == {
-        "imported": 5, "rejected": 2, "called": 0, "answered": 0, "identity_confirmed": 0, "interested": 0,
+        "imported": 5,
+        "rejected": 2,
+        "called": 0,
+        "answered": 0,
+        "identity_confirmed": 0,
+        "interested": 0,
         "queued": 0,
     }
 
@@ -78,7 +89,12 @@ def test_campaign_detail_shows_the_funnel_after_intake(admin, campaign) -> None:
 def test_campaign_detail_funnel_follows_the_calls(admin, campaign, calls_made) -> None:  # type: ignore[no-untyped-def]
     html = admin.get(f"/campaigns/{campaign['campaign']}").get_data(as_text=True)
     assert funnel_counts(html) == {
-        "imported": 5, "rejected": 2, "called": 3, "answered": 2, "identity_confirmed": 1, "interested": 1,
+        "imported": 5,
+        "rejected": 2,
+        "called": 3,
+        "answered": 2,
+        "identity_confirmed": 1,
+        "interested": 1,
         "queued": 1,
     }
     assert f'href="/calls?campaign={campaign["campaign"]}">Cuộc gọi (3)</a>' in html
@@ -126,6 +142,17 @@ def test_leads_are_listed_fifty_per_page(admin, sessions) -> None:  # type: igno
     assert "?page=1" in second and "?page=3" not in second
 
 
+def test_no_next_link_when_the_last_page_is_exactly_full(admin, sessions) -> None:  # type: ignore[no-untyped-def]
+    rows = [{"name": "Phạm Thu Hà", "phone": f"0913{i * 7919 % 10**6:06d}"} for i in range(50)]
+    with sessions.begin() as s:
+        c = make_campaign(s)
+        make_leads(s, c, rows)
+        campaign_id = c.id
+    first = admin.get(f"/campaigns/{campaign_id}").get_data(as_text=True)
+    assert len(lead_links(first)) == 50
+    assert "?page=2" not in first
+
+
 def test_pagination_keeps_the_verdict_filter(admin, sessions) -> None:  # type: ignore[no-untyped-def]
     rows = [{"name": "Phạm Thu Hà", "phone": f"0913{i * 7919 % 10**6:06d}"} for i in range(51)]
     rows.append({"name": "test", "phone": "#N/A"})
@@ -144,7 +171,7 @@ def test_call_detail_shows_the_timeline(admin, campaign, calls_made) -> None:  #
     response = admin.get(f"/calls/{calls_made['mai']}")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    timeline = html[html.index('<ol class="timeline">'):]
+    timeline = html[html.index('<ol class="timeline">') :]
     assert re.findall(r"<b>(\w+)</b>", timeline) == ["voice", "gather", "gather", "status"]
     assert timeline.count("Digits=1") == 2
     assert "AnsweredBy=human" in timeline
@@ -156,8 +183,11 @@ def test_call_detail_shows_the_timeline(admin, campaign, calls_made) -> None:  #
 
 
 def test_call_detail_marks_a_repeated_callback_as_duplicate(admin, campaign, calls_made) -> None:  # type: ignore[no-untyped-def]
-    signed_post(admin, f"/twilio/status?attempt={calls_made['mai']}",
-                {"CallSid": call_sid(1), "CallStatus": "completed", "CallDuration": "42"})
+    signed_post(
+        admin,
+        f"/twilio/status?attempt={calls_made['mai']}",
+        {"CallSid": call_sid(1), "CallStatus": "completed", "CallDuration": "42"},
+    )
     html = admin.get(f"/calls/{calls_made['mai']}").get_data(as_text=True)
     assert html.count("<em>(duplicate)</em>") == 1
 

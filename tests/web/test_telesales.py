@@ -21,11 +21,20 @@ def queued(client, sessions) -> dict[str, int]:  # type: ignore[no-untyped-def]
     """Two leads that said yes on the call: a rich one (higher score) and a bare one. Lead ids by name."""
     with sessions.begin() as s:
         campaign = make_campaign(s)
-        hot, warm = make_leads(s, campaign, [
-            {"name": "Trần Thị Mai", "phone": "0912345678", "email": "mai.tran@gmail.com",
-             "service": "bảo hiểm", "source": "giới thiệu"},
-            {"phone": "0903123456"},
-        ])
+        hot, warm = make_leads(
+            s,
+            campaign,
+            [
+                {
+                    "name": "Trần Thị Mai",
+                    "phone": "0912345678",
+                    "email": "mai.tran@gmail.com",
+                    "service": "bảo hiểm",
+                    "source": "giới thiệu",
+                },
+                {"phone": "0903123456"},
+            ],
+        )
         ids = {"hot": hot.id, "warm": warm.id}
     # The bare lead is called first, so "best first" cannot pass by being "oldest first".
     call_interested(client, sessions, ids["warm"], n=1)
@@ -99,8 +108,7 @@ def test_an_agent_keeps_their_lead_until_done(agent, sessions, queued) -> None: 
     first = item_id_of(next_lead(a))
     workspace = a.get("/telesales/")
     assert workspace.status_code == 302 and workspace.headers["Location"] == f"/telesales/items/{first}"
-    assert item_id_of(a.post("/telesales/next", data={"csrf_token": csrf_token(
-        a.get(f"/telesales/items/{first}").get_data(as_text=True))})) == first
+    assert item_id_of(submit(a, f"/telesales/items/{first}", "/telesales/next")) == first  # same lead again
     with sessions() as s:
         assert s.scalar(sa.select(sa.func.count()).where(QueueItem.claimed_by_id.is_not(None))) == 1
 
@@ -191,8 +199,6 @@ def test_unknown_disposition_is_refused(agent, sessions, queued) -> None:  # typ
     assert queue_item(sessions, item).disposition is None
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: dispose() catches only InvalidTransition; queue.dispose raises "
-                   "NotFound for an unknown item, so POST /telesales/items/<missing>/disposition is a 500")
 def test_disposition_of_an_unknown_item_is_404(app, agent, queued) -> None:  # type: ignore[no-untyped-def]
     app.config["PROPAGATE_EXCEPTIONS"] = False  # see the response a browser would get
     a = agent("a")

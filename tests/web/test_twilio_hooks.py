@@ -21,9 +21,15 @@ def signed_post(client, path: str, params: dict[str, str], token: str = AUTH_TOK
 
 
 def call_params(**extra: str) -> dict[str, str]:
-    params = {"CallSid": SID, "AccountSid": "AC" + "0" * 31 + "1", "From": "+842873000000",
-              "To": "+84912345678", "Direction": "outbound-api", "ApiVersion": "2010-04-01",
-              "CallStatus": "in-progress"}
+    params = {
+        "CallSid": SID,
+        "AccountSid": "AC" + "0" * 31 + "1",
+        "From": "+842873000000",
+        "To": "+84912345678",
+        "Direction": "outbound-api",
+        "ApiVersion": "2010-04-01",
+        "CallStatus": "in-progress",
+    }
     params.update(extra)
     return params
 
@@ -55,8 +61,13 @@ def twiml(response) -> ET.Element:  # type: ignore[no-untyped-def]
 
 
 def test_twilios_published_test_vector_is_accepted() -> None:
-    params = {"CallSid": "CA1234567890ABCDE", "Digits": "1234", "From": "+14158675309", "To": "+18005551212",
-              "Caller": "+14158675309"}
+    params = {
+        "CallSid": "CA1234567890ABCDE",
+        "Digits": "1234",
+        "From": "+14158675309",
+        "To": "+18005551212",
+        "Caller": "+14158675309",
+    }
     url = "https://mycompany.com/myapp.php?foo=1&bar=2"
     assert is_signed_by_twilio("12345", url, params, "RSOYDt4T1cUTdK1PDd93/VVr8B8=")
     assert not is_signed_by_twilio("12345", url, {**params, "Digits": "1235"}, "RSOYDt4T1cUTdK1PDd93/VVr8B8=")
@@ -112,7 +123,13 @@ def test_repeated_status_callback_changes_nothing(client, sessions, attempt_id):
     twiml(signed_post(client, path, {**done, "CallDuration": "99"}))
     with sessions() as s:
         attempt = s.get(CallAttempt, attempt_id)
-        assert (attempt.status, attempt.live, attempt.outcome, attempt.duration_seconds, attempt.ended_at) == first
+        assert (
+            attempt.status,
+            attempt.live,
+            attempt.outcome,
+            attempt.duration_seconds,
+            attempt.ended_at,
+        ) == first
         assert (attempt.lead.status, attempt.lead.attempts, attempt.lead.next_attempt_at) == lead_first
         assert first[:4] == ("completed", False, "no_answer", 7)
         events = s.scalars(sa.select(CallEvent).order_by(CallEvent.id)).all()
@@ -127,7 +144,12 @@ def test_late_ringing_after_completed_changes_nothing(client, sessions, attempt_
     twiml(signed_post(client, path, call_params(CallStatus="in-progress", SequenceNumber="1")))
     with sessions() as s:
         attempt = s.get(CallAttempt, attempt_id)
-        assert (attempt.status, attempt.live, attempt.answered_at, attempt.outcome) == ("busy", False, None, "busy")
+        assert (attempt.status, attempt.live, attempt.answered_at, attempt.outcome) == (
+            "busy",
+            False,
+            None,
+            "busy",
+        )
         assert attempt.lead.status == "callable"  # retried later, not left dialing
 
 
@@ -148,8 +170,13 @@ def test_repeated_answer_gets_the_same_twiml_and_one_step(client, sessions, atte
 
 def test_interested_answer_queues_the_lead_in_the_same_transaction(client, sessions, attempt_id):  # type: ignore[no-untyped-def]
     twiml(signed_post(client, f"/twilio/voice?attempt={attempt_id}", call_params()))
-    twiml(signed_post(client, f"/twilio/gather?attempt={attempt_id}&turn=1",
-                      call_params(SpeechResult="Vâng, đúng rồi", Confidence="0.93")))
+    twiml(
+        signed_post(
+            client,
+            f"/twilio/gather?attempt={attempt_id}&turn=1",
+            call_params(SpeechResult="Vâng, đúng rồi", Confidence="0.93"),
+        )
+    )
     root = twiml(signed_post(client, f"/twilio/gather?attempt={attempt_id}&turn=2", call_params(Digits="1")))
     assert root.find("Hangup") is not None
     with sessions() as s:
@@ -168,8 +195,13 @@ def test_unknown_call_gets_a_polite_hangup(client, sessions):  # type: ignore[no
 
 
 def test_fallback_ends_politely_and_records_the_failure(client, sessions, attempt_id):  # type: ignore[no-untyped-def]
-    root = twiml(signed_post(client, f"/twilio/fallback?attempt={attempt_id}",
-                             call_params(ErrorCode="11200", ErrorUrl="http://localhost/twilio/voice")))
+    root = twiml(
+        signed_post(
+            client,
+            f"/twilio/fallback?attempt={attempt_id}",
+            call_params(ErrorCode="11200", ErrorUrl="http://localhost/twilio/voice"),
+        )
+    )
     assert root.find("Hangup") is not None
     with sessions() as s:
         assert "11200" in s.get(CallAttempt, attempt_id).error

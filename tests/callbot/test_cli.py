@@ -1,0 +1,327 @@
+"""The `callbot` command line, run through click's CliRunner against a real database."""
+
+from __future__ import annotations
+
+import gc
+import warnings
+from pathlib import Path
+
+import click
+import pytest
+import sqlalchemy as sa
+from alembic.script import ScriptDirectory
+from click.testing import CliRunner
+
+from callbot import db
+from callbot.cli import main
+from callbot.models import Campaign, Lead, User
+from callbot.settings import REQUIRED
+
+VI_HEADER = "Họ và tên,Số điện thoại,Email\n"
+VI_ROWS = (
+    "Trần Thị Mai,0912345678,mai.tran@gmail.com\nNguyễn Văn Nam,0903123456,\ntest,#N/A,\nMai Trần,+84 912 345 678,\n"
+)
+
+
+def command_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command and subcommand of a click group, as argument paths."""
+    paths = []
+    for name, command in sorted(group.commands.items()):
+        paths.append((*prefix, name))
+        if isinstance(command, click.Group):
+            paths += command_paths(command, (*prefix, name))
+    return paths
+
+
+@pytest.fixture
+def cli(monkeypatch, tmp_path):  # type: ignore[no-untyped-def]
+    """Invoke `callbot …` from an empty directory (no .env to pick up) with no callbot settings in the env."""
+    monkeypatch.chdir(tmp_path)
+    for name in (*REQUIRED, "CALLBOT_DATABASE_URL", "TWILIO_API_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    runner = CliRunner()
+
+    def invoke(*args: str, **kwargs):  # type: ignore[no-untyped-def]
+        return runner.invoke(main, list(args), **kwargs)
+
+    return invoke
+
+
+@pytest.fixture
+def cli_db(cli, monkeypatch, database_url):  # type: ignore[no-untyped-def]
+    """`callbot …` against the test database of each backend."""
+    monkeypatch.setenv("CALLBOT_DATABASE_URL", database_url)
+    return cli
+
+
+def ok(result) -> str:  # type: ignore[no-untyped-def]
+    assert result.exit_code == 0, (result.output, result.exception)
+    return result.output
+
+
+def failed(result) -> str:  # type: ignore[no-untyped-def]
+    """The output of a command that failed cleanly: non-zero exit, a message, no traceback."""
+    assert result.exit_code not in (0, None), result.output
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+    return result.output
+
+
+# --- help -----------------------------------------------------------------------------------------------
+
+
+def test_the_command_tree_is_what_we_document() -> None:
+    assert set(command_paths(main)) >= {
+        ("db",),
+        ("db", "upgrade"),
+        ("users",),
+        ("users", "create"),
+        ("campaigns",),
+        ("campaigns", "create"),
+        ("campaigns", "start"),
+        ("leads",),
+        ("leads", "import"),
+        ("serve",),
+        ("dialer",),
+        ("simulator",),
+        ("demo",),
+    }
+
+
+@pytest.mark.parametrize("path", [(), *command_paths(main)], ids=lambda p: " ".join(p) or "callbot")
+def test_help_works_for_every_command(cli, path) -> None:  # type: ignore[no-untyped-def]
+    output = ok(cli(*path, "--help"))
+    assert output.startswith("Usage: ")
+    assert " ".join(("main", *path)) in output.splitlines()[0]
+    command = main
+    for name in path:
+        command = command.commands[name]  # type: ignore[attr-defined]
+    assert command.help
+    assert " ".join(command.help.split()) in " ".join(output.split())  # its docstring, re-wrapped
+    assert ok(cli(*path, "-h")) == output
+
+
+# --- db -------------------------------------------------------------------------------------------------
+
+
+def test_db_upgrade_creates_the_schema_on_a_fresh_sqlite_file(cli, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "data" / "fresh.db"
+    url = f"sqlite:///{path}"
+    monkeypatch.setenv("CALLBOT_DATABASE_URL", url)
+    output = ok(cli("db", "upgrade"))
+    head = ScriptDirectory.from_config(db.alembic_config(url)).get_current_head()
+    assert head and output.strip() == f"database at {head}"
+    engine = db.make_engine(url)
+    try:
+        tables = set(sa.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+    assert {
+        "users",
+        "campaigns",
+        "leads",
+        "call_attempts",
+        "call_events",
+        "queue_items",
+        "do_not_call",
+        "audit_log",
+        "alembic_version",
+    } <= tables
+    assert ok(cli("db", "upgrade")).strip() == f"database at {head}"  # idempotent
+
+
+# --- users ----------------------------------------------------------------------------------------------
+
+
+def test_users_create_then_a_duplicate_email_fails_clearly(cli_db, sessions) -> None:  # type: ignore[no-untyped-def]
+    output = ok(
+        cli_db(
+            "users",
+            "create",
+            "--email",
+            "Lan@Example.vn",
+            "--name",
+            "Lan",
+            "--role",
+            "viewer",
+            "--password",
+            "mật-khẩu-dài-123",
+        )
+    )
+    assert output.strip() == "created viewer lan@example.vn"
+    again = failed(cli_db("users", "create", "--email", "lan@example.vn", "--password", "khác-hẳn-12345"))
+    assert "a user with e-mail lan@example.vn exists already" in again
+    with sessions() as s:
+        assert [(u.email, u.name, u.role) for u in s.scalars(sa.select(User))] == [("lan@example.vn", "Lan", "viewer")]
+
+
+def test_users_create_refuses_a_short_password(cli_db, sessions) -> None:  # type: ignore[no-untyped-def]
+    output = failed(cli_db("users", "create", "--email", "a@example.vn", "--password", "short"))
+    assert "at least 8 characters" in output
+    with sessions() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+
+
+def test_users_create_asks_for_the_password_twice(cli_db, sessions) -> None:  # type: ignore[no-untyped-def]
+    ok(cli_db("users", "create", "--email", "b@example.vn", input="mật-khẩu-dài-123\nmật-khẩu-dài-123\n"))
+    with sessions() as s:
+        assert s.scalar(sa.select(User.role)) == "telesales"
+
+
+# --- campaigns and leads --------------------------------------------------------------------------------
+
+
+def write(tmp_path: Path, text: str, name: str = "leads.csv", encoding: str = "utf-8") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def leads_in(sessions) -> list[tuple[int | None, str | None, str | None, str, list[str]]]:  # type: ignore[no-untyped-def]
+    with sessions() as s:
+        return [
+            (lead.row_number, lead.name, lead.phone_e164, lead.verdict, list(lead.reasons))
+            for lead in s.scalars(sa.select(Lead).order_by(Lead.row_number))
+        ]
+
+
+def test_campaigns_create_makes_a_draft_campaign(cli_db, sessions) -> None:  # type: ignore[no-untyped-def]
+    output = ok(cli_db("campaigns", "create", "Tháng 11", "--company", "ABC", "--service", "bảo hiểm"))
+    assert "'Tháng 11' created (vn)" in output
+    with sessions() as s:
+        campaign = s.scalar(sa.select(Campaign))
+        assert (campaign.name, campaign.status, campaign.company, campaign.rules_preset) == (
+            "Tháng 11",
+            "draft",
+            "ABC",
+            "vn",
+        )
+    assert "exists already" in failed(cli_db("campaigns", "create", "Tháng 11"))
+    assert "is running" in ok(cli_db("campaigns", "start", "Tháng 11"))
+    assert "no campaign named 'Không có'" in failed(cli_db("campaigns", "start", "Không có"))
+
+
+def test_leads_import_reports_verdicts_and_reasons_and_keeps_every_row(cli_db, sessions, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    ok(cli_db("campaigns", "create", "Tháng 11", "--preset", "permissive"))
+    output = ok(cli_db("leads", "import", str(write(tmp_path, VI_HEADER + VI_ROWS)), "--campaign", "Tháng 11"))
+    lines = output.splitlines()
+    assert lines[0] == "4 rows imported into 'Tháng 11'"
+    counts = {line.split()[0]: int(line.split()[1]) for line in lines[1:]}
+    assert counts == {"duplicate": 1, "junk": 1, "ok": 2, "duplicate_phone": 1, "phone_placeholder": 1}
+    assert leads_in(sessions) == [
+        (2, "Trần Thị Mai", "+84912345678", "ok", []),
+        (3, "Nguyễn Văn Nam", "+84903123456", "ok", []),
+        (4, None, None, "junk", ["phone_placeholder"]),
+        (5, "Mai Trần", "+84912345678", "duplicate", ["duplicate_phone"]),
+    ]
+    with sessions() as s:
+        assert s.scalar(sa.select(Lead.raw).where(Lead.row_number == 4)) == {
+            "Họ và tên": "test",
+            "Số điện thoại": "#N/A",
+            "Email": "",
+        }
+
+
+def test_leads_import_needs_an_existing_campaign(cli_db, sessions, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    output = failed(cli_db("leads", "import", str(write(tmp_path, VI_HEADER + VI_ROWS)), "--campaign", "Không có"))
+    assert "no campaign named 'Không có'" in output
+    assert leads_in(sessions) == []
+
+
+def test_leads_import_without_a_phone_column_fails_naming_the_problem(cli_db, sessions, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    ok(cli_db("campaigns", "create", "Tháng 11"))
+    path = write(tmp_path, "Họ và tên,Liên lạc\nTrần Thị Mai,0912345678\n")
+    output = failed(cli_db("leads", "import", str(path), "--campaign", "Tháng 11"))
+    assert "no phone column found" in output
+    assert "--map phone=HEADER" in output
+    assert leads_in(sessions) == []
+
+    output = ok(cli_db("leads", "import", str(path), "--campaign", "Tháng 11", "--map", "phone=Liên lạc"))
+    assert output.splitlines()[0] == "1 rows imported into 'Tháng 11'"
+    assert leads_in(sessions) == [(2, "Trần Thị Mai", "+84912345678", "ok", [])]
+
+
+def test_leads_import_with_map_reads_a_mobile_column(cli_db, sessions, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    ok(cli_db("campaigns", "create", "Tháng 11"))
+    # "Tel" would be found on its own; --map says the number to call is in "Mobile".
+    path = write(tmp_path, "Name,Tel,Mobile\nTrần Thị Mai,02873000000,0912345678\n")
+    ok(cli_db("leads", "import", str(path), "--campaign", "Tháng 11", "--map", "phone=Mobile"))
+    assert leads_in(sessions) == [(2, "Trần Thị Mai", "+84912345678", "ok", [])]
+
+
+def test_leads_import_with_a_map_to_a_missing_column_fails(cli_db, sessions, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    ok(cli_db("campaigns", "create", "Tháng 11"))
+    path = write(tmp_path, "Name,Mobile\nTrần Thị Mai,0912345678\n")
+    output = failed(cli_db("leads", "import", str(path), "--campaign", "Tháng 11", "--map", "phone=Mobil"))
+    assert "Mobil" in output
+    assert leads_in(sessions) == []
+
+
+def test_leads_import_rejects_a_malformed_map(cli_db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    ok(cli_db("campaigns", "create", "Tháng 11"))
+    path = write(tmp_path, VI_HEADER + VI_ROWS)
+    for bad in ("mobile=Mobile", "phone"):
+        result = cli_db("leads", "import", str(path), "--campaign", "Tháng 11", "--map", bad)
+        assert "expected FIELD=HEADER" in failed(result)
+        assert result.exit_code == 2  # a usage error
+
+
+def test_leads_import_of_a_utf16_file_fails_with_a_clear_message(cli_db, sessions, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    ok(cli_db("campaigns", "create", "Tháng 11"))
+    path = write(tmp_path, VI_HEADER + VI_ROWS, encoding="utf-16")
+    output = failed(cli_db("leads", "import", str(path), "--campaign", "Tháng 11"))
+    assert "not UTF-8" in output and "save it as CSV UTF-8" in output
+    assert leads_in(sessions) == []
+
+
+def test_leads_import_reads_excel_style_csv_with_bom_and_semicolons(cli_db, sessions, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    ok(cli_db("campaigns", "create", "Tháng 11"))
+    text = VI_HEADER.replace(",", ";") + "Trần Thị Mai;0912345678;mai.tran@gmail.com\n"
+    ok(cli_db("leads", "import", str(write(tmp_path, text, encoding="utf-8-sig")), "--campaign", "Tháng 11"))
+    assert leads_in(sessions) == [(2, "Trần Thị Mai", "+84912345678", "ok", [])]
+
+
+def test_leads_import_of_an_empty_file_fails_clearly(cli_db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    ok(cli_db("campaigns", "create", "Tháng 11"))
+    assert "the file is empty" in failed(cli_db("leads", "import", str(write(tmp_path, "")), "--campaign", "Tháng 11"))
+    header_only = write(tmp_path, VI_HEADER, name="header.csv")
+    assert "no data rows" in failed(cli_db("leads", "import", str(header_only), "--campaign", "Tháng 11"))
+
+
+def test_cli_closes_its_database_connections(cli, monkeypatch, database_url) -> None:  # type: ignore[no-untyped-def]
+    if not database_url.startswith("postgresql"):
+        pytest.skip("only psycopg reports unclosed connections (sqlite3 does from Python 3.13)")
+    monkeypatch.setenv("CALLBOT_DATABASE_URL", database_url)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        result = CliRunner().invoke(main, ["campaigns", "create", "Tháng 11"])
+        gc.collect()
+    assert result.exit_code == 0, result.output
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+
+
+# --- processes that need the Twilio settings ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["dialer", "serve", "simulator"])
+def test_processes_without_settings_fail_naming_every_missing_variable(cli, command) -> None:  # type: ignore[no-untyped-def]
+    output = failed(cli(command))
+    assert "missing required setting(s)" in output
+    for name in REQUIRED:
+        assert name in output
+
+
+@pytest.mark.parametrize("command", ["dialer", "serve", "simulator"])
+def test_processes_name_only_the_variable_that_is_missing(cli, monkeypatch, command) -> None:  # type: ignore[no-untyped-def]
+    values = {
+        "CALLBOT_SECRET_KEY": "s" * 40,
+        "CALLBOT_PUBLIC_URL": "https://callbot.example.vn",
+        "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+        "TWILIO_CALLER_ID": "+842873000000",
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    output = failed(cli(command))
+    assert "TWILIO_AUTH_TOKEN" in output
+    for name in values:
+        assert name not in output
