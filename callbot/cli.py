@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
-from dotenv import load_dotenv
+from dotenv import find_dotenv, load_dotenv
 from sqlalchemy.orm import Session
 
 from callbot import campaigns, db, intake, users
@@ -37,7 +37,7 @@ def _settings() -> Settings:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """callbot: qualify and triage sales leads by phone."""
-    load_dotenv()
+    load_dotenv(find_dotenv(usecwd=True))  # the .env of the directory callbot is run from
 
 
 @main.group("db")
@@ -182,6 +182,7 @@ def dialer() -> None:
     from callbot.telephony import TwilioTelephony
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per tick
     settings = _settings()
     telephony = TwilioTelephony(
         settings.twilio_account_sid, settings.twilio_auth_token, api_base_url=settings.twilio_api_base_url

@@ -130,6 +130,16 @@ def test_db_upgrade_creates_the_schema_on_a_fresh_sqlite_file(cli, monkeypatch, 
     assert ok(cli("db", "upgrade")).strip() == f"database at {head}"  # idempotent
 
 
+def test_settings_come_from_the_env_file_of_the_current_directory(cli, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "from-dotenv.db"
+    (tmp_path / ".env").write_text(f"CALLBOT_DATABASE_URL=sqlite:///{path}\n", encoding="utf-8")
+    # Registered with monkeypatch so that what load_dotenv puts in os.environ is removed after the test.
+    monkeypatch.setenv("CALLBOT_DATABASE_URL", "placeholder")
+    monkeypatch.delenv("CALLBOT_DATABASE_URL")
+    ok(cli("db", "upgrade"))
+    assert path.exists()
+
+
 # --- users ----------------------------------------------------------------------------------------------
 
 
