@@ -66,6 +66,33 @@ TEXTS: dict[str, tuple[str, str]] = {
     "wrong_number": ("Sai số", "Wrong number"),
     "do_not_call": ("Không gọi nữa", "Do not call"),
     "heard": ("Khách trả lời", "Caller said"),
+    # campaign statuses
+    "draft": ("Nháp", "Draft"),
+    "scheduled": ("Đã lên lịch", "Scheduled"),
+    "running": ("Đang chạy", "Running"),
+    "paused": ("Tạm dừng", "Paused"),
+    "completed": ("Hoàn tất", "Completed"),
+    # lead statuses not named elsewhere
+    "new": ("Mới", "New"),
+    "callable": ("Chờ gọi", "To call"),
+    "dialing": ("Đang gọi", "Dialing"),
+    "callback": ("Hẹn gọi lại", "Call back"),
+    "opted_out": ("Từ chối nhận cuộc gọi", "Opted out"),
+    # call statuses and outcomes
+    "queued_call": ("Đang xếp hàng", "Queued"),
+    "initiated": ("Bắt đầu gọi", "Initiated"),
+    "ringing": ("Đang đổ chuông", "Ringing"),
+    "in-progress": ("Đang nói chuyện", "In progress"),
+    "busy": ("Máy bận", "Busy"),
+    "no-answer": ("Không nghe máy", "No answer"),
+    "no_answer": ("Không nghe máy", "No answer"),
+    "failed": ("Lỗi", "Failed"),
+    "canceled": ("Đã hủy", "Canceled"),
+    "wrong_person": ("Sai người", "Wrong person"),
+    "no_input": ("Không trả lời", "No input"),
+    "voicemail": ("Hộp thư thoại", "Voicemail"),
+    "hung_up": ("Cúp máy giữa chừng", "Hung up"),
+    "created": ("Đã tạo", "Created"),
     "language": ("English", "Tiếng Việt"),
 }
 

@@ -175,8 +175,8 @@ def test_call_detail_shows_the_timeline(admin, campaign, calls_made) -> None:  #
     assert re.findall(r"<b>(\w+)</b>", timeline) == ["voice", "gather", "gather", "status"]
     assert timeline.count("Digits=1") == 2
     assert "AnsweredBy=human" in timeline
-    assert "<span>completed</span>" in timeline
-    assert '<span class="badge interested">interested</span>' in html
+    assert "<span>Hoàn tất</span>" in timeline  # completed, in the panel language
+    assert '<span class="badge interested">Quan tâm</span>' in html
     assert "<code>digits:1</code> <code>digits:1</code>" in html  # what the caller keyed
     assert call_sid(1) in html
     assert "Thời lượng (giây): 42" in html
