@@ -18,11 +18,13 @@ from callbot.settings import Settings
 
 @contextmanager
 def _transaction() -> Iterator[Session]:
-    """One transaction on CALLBOT_DATABASE_URL; the engine is disposed afterwards (no connection left open)."""
+    """One transaction on CALLBOT_DATABASE_URL; our errors become clean CLI errors; the engine is disposed."""
     engine = db.make_engine(Settings.database_url_from_env())
     try:
         with db.make_sessionmaker(engine).begin() as session:
             yield session
+    except CallbotError as exc:
+        raise click.ClickException(str(exc)) from None
     finally:
         engine.dispose()
 
@@ -70,12 +72,9 @@ def users_group() -> None:
 @click.password_option(help="Password (asked when not given).")
 def users_create(email: str, name: str, role: str, password: str) -> None:
     """Create a panel user."""
-    try:
-        with _transaction() as session:
-            user = users.create_user(session, email, name, password, role, db.utcnow())
-            click.echo(f"created {user.role} {user.email}")
-    except CallbotError as exc:
-        raise click.ClickException(str(exc)) from None
+    with _transaction() as session:
+        user = users.create_user(session, email, name, password, role, db.utcnow())
+        click.echo(f"created {user.role} {user.email}")
 
 
 @main.group("campaigns")
@@ -97,29 +96,23 @@ def campaigns_group() -> None:
 @click.option("--language", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
 def campaigns_create(name: str, preset: str, company: str, service: str, language: str) -> None:
     """Create a draft campaign."""
-    try:
-        with _transaction() as session:
-            campaign = campaigns.create_campaign(
-                session, name, db.utcnow(), preset=preset, company=company, service=service, language=language
-            )
-            click.echo(f"campaign {campaign.id} {campaign.name!r} created ({campaign.rules_preset})")
-    except CallbotError as exc:
-        raise click.ClickException(str(exc)) from None
+    with _transaction() as session:
+        campaign = campaigns.create_campaign(
+            session, name, db.utcnow(), preset=preset, company=company, service=service, language=language
+        )
+        click.echo(f"campaign {campaign.id} {campaign.name!r} created ({campaign.rules_preset})")
 
 
 @campaigns_group.command("start")
 @click.argument("name")
 def campaigns_start(name: str) -> None:
     """Start (run) a campaign now; the dialer picks it up on its next tick."""
-    try:
-        with _transaction() as session:
-            campaign = campaigns.by_name(session, name)
-            if campaign is None:
-                raise click.ClickException(f"no campaign named {name!r}")
-            campaigns.change_status(campaign, "running", db.utcnow())
-            click.echo(f"campaign {campaign.name!r} is running")
-    except CallbotError as exc:
-        raise click.ClickException(str(exc)) from None
+    with _transaction() as session:
+        campaign = campaigns.by_name(session, name)
+        if campaign is None:
+            raise click.ClickException(f"no campaign named {name!r}")
+        campaigns.change_status(campaign, "running", db.utcnow())
+        click.echo(f"campaign {campaign.name!r} is running")
 
 
 @main.group("leads")
@@ -146,16 +139,13 @@ def leads_import(file: Path, campaign_name: str, region: str | None, maps: tuple
         if not sep or field not in intake.HEADERS:
             raise click.BadParameter(f"{item!r}: expected FIELD=HEADER with FIELD one of {', '.join(intake.HEADERS)}")
         overrides[field] = header
-    try:
-        with _transaction() as session:
-            campaign = campaigns.by_name(session, campaign_name)
-            if campaign is None:
-                raise click.ClickException(f"no campaign named {campaign_name!r}")
-            report = intake.import_file(
-                session, campaign, file, db.utcnow(), default_region=region or "VN", overrides=overrides
-            )
-    except CallbotError as exc:
-        raise click.ClickException(str(exc)) from None
+    with _transaction() as session:
+        campaign = campaigns.by_name(session, campaign_name)
+        if campaign is None:
+            raise click.ClickException(f"no campaign named {campaign_name!r}")
+        report = intake.import_file(
+            session, campaign, file, db.utcnow(), default_region=region or "VN", overrides=overrides
+        )
     click.echo(f"{len(report.rows)} rows imported into {campaign_name!r}")
     for verdict, count in sorted(report.by_verdict.items()):
         click.echo(f"  {verdict:<10} {count}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -50,6 +52,17 @@ class Telephony(Protocol):
         ...
 
 
+@contextmanager
+def _provider_errors(what: str) -> Iterator[None]:
+    """Turn the twilio client's errors (a refusal, or no answer at all) into TelephonyError."""
+    try:
+        yield
+    except TwilioRestException as exc:
+        raise TelephonyError(f"{what}: {exc.msg}", code=exc.code, status=exc.status) from exc
+    except (TwilioException, OSError) as exc:
+        raise TelephonyError(f"could not reach the telephony API: {exc}") from exc
+
+
 class TwilioTelephony:
     """Telephony over twilio's REST client; `api_base_url` points it at a Twilio-compatible simulator."""
 
@@ -92,30 +105,18 @@ class TwilioTelephony:
             kwargs["fallback_method"] = "POST"
         if machine_detection:
             kwargs["machine_detection"] = machine_detection
-        try:
+        with _provider_errors("Twilio refused the call"):
             call = self._client.calls.create(**kwargs)
-        except TwilioRestException as exc:
-            raise TelephonyError(f"Twilio refused the call: {exc.msg}", code=exc.code, status=exc.status) from exc
-        except (TwilioException, OSError) as exc:
-            raise TelephonyError(f"could not reach the telephony API: {exc}") from exc
         return str(call.sid)
 
     def fetch_call(self, sid: str) -> CallInfo:
         """Fetch one call's status, duration and answering-machine result."""
-        try:
+        with _provider_errors(f"cannot fetch call {sid}"):
             call = self._client.calls(sid).fetch()
-        except TwilioRestException as exc:
-            raise TelephonyError(f"cannot fetch call {sid}: {exc.msg}", code=exc.code, status=exc.status) from exc
-        except (TwilioException, OSError) as exc:
-            raise TelephonyError(f"could not reach the telephony API: {exc}") from exc
         duration = int(call.duration) if call.duration not in (None, "") else None
         return CallInfo(sid=str(call.sid), status=str(call.status), duration=duration, answered_by=call.answered_by)
 
     def hangup(self, sid: str) -> None:
         """Complete the call (Twilio ends it, or cancels it when not yet answered)."""
-        try:
+        with _provider_errors(f"cannot hang up {sid}"):
             self._client.calls(sid).update(status="completed")
-        except TwilioRestException as exc:
-            raise TelephonyError(f"cannot hang up {sid}: {exc.msg}", code=exc.code, status=exc.status) from exc
-        except (TwilioException, OSError) as exc:
-            raise TelephonyError(f"could not reach the telephony API: {exc}") from exc
