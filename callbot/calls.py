@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -259,11 +259,3 @@ def hangup_twiml(language: str) -> str:
 def _voice(language: str) -> dict[str, str]:
     lang, voice = flow.VOICES.get(language, flow.VOICES["vi"])
     return {"language": lang, "voice": voice}
-
-
-def timeline(session: Session, attempt_id: int) -> list[CallEvent]:
-    """Every journaled event of an attempt in arrival order."""
-    return list(session.scalars(sa.select(CallEvent).where(CallEvent.attempt_id == attempt_id).order_by(CallEvent.id)))
-
-
-NowFn = Callable[[], dt.datetime]

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from callbot import calls, campaigns, compliance
+from callbot import campaigns, compliance
 from callbot.models import CallAttempt, Campaign, Lead, QueueItem
 from web.auth import roles_required
 from web.db import get_session
@@ -117,7 +117,7 @@ def call_detail(attempt_id: int) -> str:
     """One call: its lead, outcome, what the caller said, and every event Twilio sent."""
     db = get_session()
     attempt = db.get(CallAttempt, attempt_id) or abort(404)
-    return render_template("call.html", attempt=attempt, events=calls.timeline(db, attempt_id))
+    return render_template("call.html", attempt=attempt, events=attempt.events)
 
 
 @bp.get("/leads/<int:lead_id>")
