@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -11,7 +11,7 @@ import click
 from dotenv import find_dotenv, load_dotenv
 from sqlalchemy.orm import Session
 
-from callbot import campaigns, db, intake, users
+from callbot import campaigns, db, dnc, intake, leadfiles, users
 from callbot.errors import CallbotError
 from callbot.settings import Settings
 
@@ -120,37 +120,147 @@ def leads_group() -> None:
     """Lead lists."""
 
 
-@leads_group.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--campaign", "campaign_name", required=True, help="Campaign to import into (must exist).")
-@click.option("--region", default=None, help="Default country for numbers without one (default VN).")
-@click.option(
-    "--map",
-    "maps",
-    multiple=True,
-    metavar="FIELD=HEADER",
-    help="Use column HEADER for FIELD (name, phone, email, service, source, registered_at).",
-)
-def leads_import(file: Path, campaign_name: str, region: str | None, maps: tuple[str, ...]) -> None:
-    """Import a CSV lead list: every row is stored with its verdict and reasons."""
+def _map_option(func):  # type: ignore[no-untyped-def]
+    return click.option(
+        "--map",
+        "maps",
+        multiple=True,
+        metavar="FIELD=HEADER",
+        help="Use column HEADER for FIELD (" + ", ".join(leadfiles.FIELDS) + ").",
+    )(func)
+
+
+def _overrides(maps: tuple[str, ...]) -> dict[str, str]:
     overrides = {}
     for item in maps:
-        field, sep, header = item.partition("=")
-        if not sep or field not in intake.HEADERS:
-            raise click.BadParameter(f"{item!r}: expected FIELD=HEADER with FIELD one of {', '.join(intake.HEADERS)}")
-        overrides[field] = header
+        fld, sep, header = item.partition("=")
+        if not sep or fld not in leadfiles.FIELDS:
+            raise click.BadParameter(f"{item!r}: expected FIELD=HEADER with FIELD one of {', '.join(leadfiles.FIELDS)}")
+        overrides[fld] = header
+    return overrides
+
+
+@contextmanager
+def _progress(path: Path, label: str) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on a terminal (rows done of the file's lines); nothing when output is piped."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    with click.progressbar(length=leadfiles.count_data_lines(path), label=label, file=sys.stderr) as bar:
+        yield bar.update
+
+
+def _print_report(report: intake.IntakeReport, what: str) -> None:
+    click.echo(f"{report.total} rows {what}")
+    for verdict in ("ok", "suspect", "junk", "duplicate", "blocked"):
+        if report.by_verdict.get(verdict):
+            click.echo(f"  {verdict:<10} {report.by_verdict[verdict]:>9}")
+    if report.by_reason:
+        click.echo("reasons:")
+    for reason, count in report.by_reason.most_common():
+        click.echo(f"  {reason:<28} {count:>9}")
+
+
+FILE_ARG = click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+REGION = click.option("--region", default="VN", show_default=True, help="Country of numbers written without one.")
+
+
+@leads_group.command("check")
+@FILE_ARG
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the verdicts (CSV UTF-8: input columns, verdict, phone_e164, reasons).",
+)
+@click.option(
+    "--dnc",
+    "dnc_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A do-not-call list (any file with a phone column, or one number per line).",
+)
+@REGION
+@_map_option
+def leads_check(file: Path, out: Path, dnc_file: Path | None, region: str, maps: tuple[str, ...]) -> None:
+    """Dry run: give every row of FILE its verdict and reasons in OUT.csv; writes nothing to the database."""
+    blocked = intake.load_number_list(dnc_file, region) if dnc_file else set()
+    try:
+        with _progress(file, "checking") as progress:
+            report = intake.check_file(
+                file, out, region=region, blocked=blocked, overrides=_overrides(maps), progress=progress
+            )
+    except CallbotError as exc:
+        raise click.ClickException(str(exc)) from None
+    _print_report(report, f"checked, verdicts in {out}")
+
+
+@leads_group.command("import")
+@FILE_ARG
+@click.option("--campaign", "campaign_name", required=True, help="Campaign to import into (must exist).")
+@REGION
+@_map_option
+def leads_import(file: Path, campaign_name: str, region: str, maps: tuple[str, ...]) -> None:
+    """Import a lead file (CSV, TSV, UTF-16, .xlsx): every row is stored with its verdict and reasons."""
+    overrides = _overrides(maps)
     with _transaction() as session:
         campaign = campaigns.by_name(session, campaign_name)
         if campaign is None:
             raise click.ClickException(f"no campaign named {campaign_name!r}")
-        report = intake.import_file(
-            session, campaign, file, db.utcnow(), default_region=region or "VN", overrides=overrides
-        )
-    click.echo(f"{len(report.rows)} rows imported into {campaign_name!r}")
-    for verdict, count in sorted(report.by_verdict.items()):
-        click.echo(f"  {verdict:<10} {count}")
-    for reason, count in report.by_reason.most_common():
-        click.echo(f"    {reason:<24} {count}")
+        with _progress(file, "importing") as progress:
+            report = intake.import_file(
+                session, campaign, file, db.utcnow(), region=region, overrides=overrides, progress=progress
+            )
+    _print_report(report, f"imported into {campaign_name!r} (batch {report.batch})")
+
+
+@main.group("dnc")
+def dnc_group() -> None:
+    """The do-not-call list."""
+
+
+@dnc_group.command("import")
+@FILE_ARG
+@REGION
+@click.option("--reason", default="national_list", show_default=True, help="Why these numbers are listed.")
+def dnc_import(file: Path, region: str, reason: str) -> None:
+    """Add every number of FILE (any format; a phone column or one number per line) to the list."""
+    numbers = intake.load_number_list(file, region)
+    with _transaction() as session:
+        added = dnc.add_many(session, numbers, reason, db.utcnow())
+    click.echo(f"{len(numbers)} numbers read, {added} added to the do-not-call list")
+
+
+@dnc_group.command("add")
+@click.argument("number")
+@REGION
+@click.option("--reason", default="manual", show_default=True)
+def dnc_add(number: str, region: str, reason: str) -> None:
+    """Add one number (any format) to the list."""
+    e164 = _e164(number, region)
+    with _transaction() as session:
+        added = dnc.add_many(session, {e164}, reason, db.utcnow())
+    click.echo(f"{e164} {'added to' if added else 'was already on'} the do-not-call list")
+
+
+@dnc_group.command("remove")
+@click.argument("number")
+@REGION
+def dnc_remove(number: str, region: str) -> None:
+    """Remove one number (any format) from the list."""
+    e164 = _e164(number, region)
+    with _transaction() as session:
+        removed = dnc.remove(session, e164)
+    click.echo(f"{e164} {'removed from' if removed else 'was not on'} the do-not-call list")
+
+
+def _e164(number: str, region: str) -> str:
+    from scoring import normalize_phone
+
+    check = normalize_phone(number, region)
+    if check.e164 is None:
+        raise click.BadParameter(f"{number!r} is not a usable phone number ({check.reason})")
+    return check.e164
 
 
 @main.command()

@@ -91,7 +91,7 @@ def run(
     say(f"Admin login: admin@callbot.local / {admin_password}")
     say(f"Telesales login: agent@callbot.local / {agent_password}")
     say(
-        f"Imported {len(report.rows)} leads from {path}: "
+        f"Imported {report.total} leads from {path}: "
         + ", ".join(f"{verdict} {count}" for verdict, count in sorted(report.by_verdict.items()))
     )
     say(

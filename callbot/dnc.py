@@ -18,6 +18,20 @@ def add(session: Session, phone_e164: str, reason: str, now: dt.datetime) -> Non
         session.flush()
 
 
+def add_many(session: Session, numbers: Iterable[str], reason: str, now: dt.datetime) -> int:
+    """Put numbers on the list (those already there are left alone); returns how many were added."""
+    numbers = list(dict.fromkeys(numbers))
+    fresh = [n for n in numbers if n not in listed_among(session, numbers)]
+    if fresh:
+        session.execute(sa.insert(DoNotCall), [{"phone_e164": n, "reason": reason, "created_at": now} for n in fresh])
+    return len(fresh)
+
+
+def remove(session: Session, phone_e164: str) -> bool:
+    """Take a number off the list; False when it was not on it."""
+    return bool(session.execute(sa.delete(DoNotCall).where(DoNotCall.phone_e164 == phone_e164)).rowcount)
+
+
 def is_listed(session: Session, phone_e164: str) -> bool:
     """Whether a number is on the list."""
     return session.scalar(sa.select(DoNotCall.id).where(DoNotCall.phone_e164 == phone_e164)) is not None

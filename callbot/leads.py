@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict
 
 from callbot.errors import InvalidTransition
 from callbot.models import CallAttempt, Lead
@@ -74,7 +73,8 @@ def apply_score(lead: Lead, score: Score) -> None:
     """Store a score, its tier and its reasons on the lead."""
     lead.score = score.value
     lead.tier = score.tier
-    lead.score_reasons = [asdict(reason) for reason in score.reasons]
+    # Codes and points only: the texts live in scoring.REASON_TEXTS (a million leads need not repeat them).
+    lead.score_reasons = [{"code": reason.code, "points": reason.points} for reason in score.reasons]
 
 
 def score_before_call(lead: Lead, now: dt.datetime) -> None:

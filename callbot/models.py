@@ -97,6 +97,7 @@ class Lead(Base):
     verdict: Mapped[str] = mapped_column(sa.String(20))  # ok · suspect · junk · duplicate · blocked
     reasons: Mapped[list[Any]] = mapped_column(default=list)
     duplicate_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("leads.id"))
+    import_batch: Mapped[str | None] = mapped_column(sa.String(32), index=True)  # which upload it came in
     status: Mapped[str] = mapped_column(sa.String(20), default="new")
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[dt.datetime | None]

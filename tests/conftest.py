@@ -140,7 +140,7 @@ def make_campaign(session: Session, name: str = "Chiến dịch thử", **fields
 def make_leads(session: Session, campaign: Campaign, rows: list[dict[str, str]]) -> list[Lead]:
     """Import rows through the intake service (the same path as the CLI) and return the leads."""
     report = intake.import_rows(session, campaign, list(enumerate(rows, start=2)), NOW)
-    assert len(report.rows) == len(rows)
+    assert report.total == len(rows)
     return list(session.scalars(sa.select(Lead).where(Lead.campaign_id == campaign.id).order_by(Lead.id)))
 
 

@@ -113,6 +113,16 @@ def translate(key: str) -> str:
     return pair[1] if current_language() == "en" else pair[0]
 
 
+def reason_text(code: str) -> str:
+    """A scoring or intake reason code as a sentence in the current language."""
+    from scoring import REASON_TEXTS
+
+    texts = REASON_TEXTS.get(code)
+    if texts is None:
+        return code
+    return texts[1] if current_language() == "en" else texts[0]
+
+
 def init_app(app: Flask) -> None:
-    """Make `t()` and the current language available in templates."""
-    app.jinja_env.globals.update(t=translate, lang=current_language)
+    """Make `t()`, `reason_text()` and the current language available in templates."""
+    app.jinja_env.globals.update(t=translate, lang=current_language, reason_text=reason_text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import re
 import warnings
 from pathlib import Path
 
@@ -215,8 +216,8 @@ def test_leads_import_reports_verdicts_and_reasons_and_keeps_every_row(cli_db, s
     ok(cli_db("campaigns", "create", "Tháng 11", "--preset", "permissive"))
     output = ok(cli_db("leads", "import", str(write(tmp_path, VI_HEADER + VI_ROWS)), "--campaign", "Tháng 11"))
     lines = output.splitlines()
-    assert lines[0] == "4 rows imported into 'Tháng 11'"
-    counts = {line.split()[0]: int(line.split()[1]) for line in lines[1:]}
+    assert re.fullmatch(r"4 rows imported into 'Tháng 11' \(batch [0-9a-f]{12}\)", lines[0])
+    counts = {line.split()[0]: int(line.split()[1]) for line in lines[1:] if line != "reasons:"}
     assert counts == {"duplicate": 1, "junk": 1, "ok": 2, "duplicate_phone": 1, "phone_placeholder": 1}
     assert leads_in(sessions) == [
         (2, "Trần Thị Mai", "+84912345678", "ok", []),
@@ -247,7 +248,7 @@ def test_leads_import_without_a_phone_column_fails_naming_the_problem(cli_db, se
     assert leads_in(sessions) == []
 
     output = ok(cli_db("leads", "import", str(path), "--campaign", "Tháng 11", "--map", "phone=Liên lạc"))
-    assert output.splitlines()[0] == "1 rows imported into 'Tháng 11'"
+    assert output.splitlines()[0].startswith("1 rows imported into 'Tháng 11' (batch ")
     assert leads_in(sessions) == [(2, "Trần Thị Mai", "+84912345678", "ok", [])]
 
 
@@ -276,11 +277,22 @@ def test_leads_import_rejects_a_malformed_map(cli_db, tmp_path) -> None:  # type
         assert result.exit_code == 2  # a usage error
 
 
-def test_leads_import_of_a_utf16_file_fails_with_a_clear_message(cli_db, sessions, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_leads_import_reads_a_utf16_file(cli_db, sessions, tmp_path) -> None:  # type: ignore[no-untyped-def]
     ok(cli_db("campaigns", "create", "Tháng 11"))
     path = write(tmp_path, VI_HEADER + VI_ROWS, encoding="utf-16")
+    assert "4 rows imported" in ok(cli_db("leads", "import", str(path), "--campaign", "Tháng 11"))
+    assert [row[:4] for row in leads_in(sessions)][:2] == [
+        (2, "Trần Thị Mai", "+84912345678", "ok"),
+        (3, "Nguyễn Văn Nam", "+84903123456", "ok"),
+    ]
+
+
+def test_leads_import_of_an_undecodable_file_fails_with_a_clear_message(cli_db, sessions, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    ok(cli_db("campaigns", "create", "Tháng 11"))
+    path = tmp_path / "windows-1258.csv"  # a legacy Vietnamese code page: bytes that are not UTF-8
+    path.write_bytes(b"Ho va ten,So dien thoai\r\nTr\xe2n Th\xef Mai,0912345678\r\n")
     output = failed(cli_db("leads", "import", str(path), "--campaign", "Tháng 11"))
-    assert "not UTF-8" in output and "save it as CSV UTF-8" in output
+    assert "not UTF-8 or UTF-16 text" in output and "CSV UTF-8" in output
     assert leads_in(sessions) == []
 
 

@@ -240,7 +240,8 @@ def test_lead_detail_of_a_wrong_person_shows_the_score_wiped(admin, sessions, ca
 
 def test_lead_detail_shows_intake_verdict_and_reasons(admin, campaign) -> None:  # type: ignore[no-untyped-def]
     html = admin.get(f"/leads/{campaign['dup']}").get_data(as_text=True)
-    assert '<span class="badge duplicate">duplicate</span> duplicate_phone' in html
+    assert '<span class="badge duplicate">duplicate</span>' in html
+    assert '<span class="reason" title="duplicate_phone">Trùng số điện thoại với khách đã có</span>' in html
     assert "Khách trùng lặp" in html  # the score reason for a duplicate
 
 

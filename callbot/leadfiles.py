@@ -1,0 +1,317 @@
+"""Reading lead files as people send them: CSV/TSV in UTF-8 (± BOM) or UTF-16, or .xlsx; streamed, never whole."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from callbot.errors import IntakeError
+from scoring.text import fold_text
+
+FIELDS = ("name", "phone", "email", "service", "source", "registered_at", "province")
+# Header spellings per field, compared folded (lower-case, no diacritics, punctuation as spaces). English,
+# Vietnamese with or without diacritics, Facebook Lead Ads (full_name, phone_number, created_time, platform)
+# and Google Ads lead forms (Full Name, User Phone, User Email).
+HEADERS: dict[str, tuple[str, ...]] = {
+    "name": (
+        "name",
+        "full name",
+        "fullname",
+        "full_name",
+        "ho ten",
+        "ho va ten",
+        "ten",
+        "ten khach hang",
+        "khach hang",
+        "ho ten khach hang",
+        "customer name",
+        "contact name",
+        "user name",
+    ),
+    "phone": (
+        "phone",
+        "phone number",
+        "phone_number",
+        "mobile",
+        "mobile phone",
+        "so dien thoai",
+        "sdt",
+        "dien thoai",
+        "so dt",
+        "dt",
+        "tel",
+        "telephone",
+        "user phone",
+        "dien thoai di dong",
+        "di dong",
+        "so di dong",
+        "zalo",
+        "so zalo",
+        "contact number",
+    ),
+    "email": ("email", "e mail", "mail", "dia chi email", "user email", "email address", "thu dien tu"),
+    "service": (
+        "service",
+        "product",
+        "dich vu",
+        "san pham",
+        "goi dich vu",
+        "nhu cau",
+        "interest",
+        "dich vu quan tam",
+        "san pham quan tam",
+        "khoa hoc",
+    ),
+    "source": ("source", "nguon", "kenh", "channel", "platform", "nguon khach", "lead source", "utm source"),
+    "registered_at": (
+        "registered at",
+        "created time",
+        "created_time",
+        "created at",
+        "thoi gian dang ky",
+        "ngay dang ky",
+        "thoi gian",
+        "date",
+        "submitted at",
+        "submission date",
+        "lead submission time",
+        "ngay tao",
+        "timestamp",
+        "dau thoi gian",
+    ),
+    "province": (
+        "tinh thanh",
+        "tinh thanh pho",
+        "tinh",
+        "thanh pho",
+        "province",
+        "city",
+        "khu vuc",
+        "dia chi",
+        "region",
+    ),
+}
+_LOOKUP = {name: fld for fld, names in HEADERS.items() for name in names}
+SNIFF_BYTES = 64 * 1024
+
+
+@dataclass
+class LeadFile:
+    """An opened lead file: its header, which column holds which lead field, and its data rows as a stream."""
+
+    path: Path
+    headers: list[str]
+    mapping: dict[str, int]  # field -> column index
+    rows: Iterator[tuple[int, list[str]]]  # (line or spreadsheet row number, cells)
+    kind: str  # "csv" · "tsv" · "xlsx"
+    encoding: str | None = None
+    size_hint: int | None = None  # rows expected, when cheap to know (for progress bars)
+    _closers: list[Any] = field(default_factory=list)
+
+    def close(self) -> None:
+        for closer in self._closers:
+            closer.close()
+
+    def __enter__(self) -> LeadFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def field_of(self, cells: list[str], fld: str) -> str | None:
+        """The value of a lead field in a row (None when the column is absent or the cell empty)."""
+        index = self.mapping.get(fld)
+        if index is None or index >= len(cells):
+            return None
+        return cells[index].strip() or None
+
+
+def map_headers(headers: list[str], overrides: dict[str, str] | None = None) -> dict[str, int]:
+    """Which column holds each lead field; `overrides` (field → header) win. Raises without a phone column."""
+    mapping: dict[str, int] = {}
+    for index, header in enumerate(headers):
+        fld = _LOOKUP.get(fold_text(header).replace("_", " ")) or _LOOKUP.get(fold_text(header))
+        if fld and fld not in mapping:
+            mapping[fld] = index
+    for fld, header in (overrides or {}).items():
+        if fld not in FIELDS:
+            raise IntakeError(f"--map {fld}=…: unknown field (one of {', '.join(FIELDS)})")
+        if header not in headers:
+            raise IntakeError(
+                f"--map {fld}={header}: the file has no column {header!r} (columns: {', '.join(headers)})"
+            )
+        mapping[fld] = headers.index(header)
+    if "phone" not in mapping:
+        raise IntakeError(
+            "no phone column found among the columns "
+            + ", ".join(repr(h) for h in headers)
+            + "; name it e.g. 'Số điện thoại' or 'Phone', or use --map phone=HEADER"
+        )
+    return mapping
+
+
+def open_lead_file(path: Path, overrides: dict[str, str] | None = None) -> LeadFile:
+    """Open a lead file of any supported kind; errors name the problem (encoding, empty, no phone column)."""
+    path = Path(path)
+    if not path.exists():
+        raise IntakeError(f"{path}: no such file")
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return _open_xlsx(path, overrides)
+    if path.suffix.lower() == ".xls":
+        raise IntakeError(f"{path}: old Excel .xls files are not supported; save it as .xlsx or CSV UTF-8")
+    return _open_text(path, overrides)
+
+
+def _detect_encoding(head: bytes, path: Path) -> str:
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if head.startswith(b"PK\x03\x04"):
+        raise IntakeError(f"{path}: this is a zip/Excel file; give it the .xlsx extension")
+    # UTF-16 without BOM: every other byte of ASCII text is NUL.
+    if len(head) >= 4 and head[1::2].count(0) > len(head) // 4:
+        return "utf-16-le"
+    if len(head) >= 4 and head[0::2].count(0) > len(head) // 4:
+        return "utf-16-be"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not merely a character cut at the end of the sample
+            raise IntakeError(
+                f"{path}: not UTF-8 or UTF-16 text (byte 0x{head[exc.start]:02x} at offset {exc.start}); "
+                "open it in Excel and save as 'CSV UTF-8' or 'Unicode Text'"
+            ) from None
+    return "utf-8"
+
+
+def _open_text(path: Path, overrides: dict[str, str] | None) -> LeadFile:
+    raw = path.open("rb")
+    head = raw.read(SNIFF_BYTES)
+    if not head.strip():
+        raw.close()
+        raise IntakeError(f"{path}: the file is empty")
+    encoding = _detect_encoding(head, path)
+    raw.seek(0)
+    text: IO[str] = io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")
+    try:
+        sample = text.read(SNIFF_BYTES // 2)
+    except UnicodeDecodeError as exc:
+        raw.close()
+        raise IntakeError(f"{path}: not valid {encoding} text ({exc.reason})") from None
+    first_line = sample.split("\n", 1)[0]
+    delimiter = max(("\t", ";", ","), key=first_line.count) if any(d in first_line for d in "\t;,") else ","
+    text.seek(0)
+    reader = csv.reader(text, delimiter=delimiter)
+    try:
+        headers = _first_nonempty(reader)
+    except UnicodeDecodeError as exc:
+        raw.close()
+        raise IntakeError(f"{path}: not valid {encoding} text ({exc.reason})") from None
+    if headers is None:
+        raw.close()
+        raise IntakeError(f"{path}: the file has no header row")
+    headers = [h.strip().lstrip("\ufeff") for h in headers]
+    try:
+        mapping = map_headers(headers, overrides)
+    except IntakeError:
+        raw.close()
+        raise
+    return LeadFile(
+        path=path,
+        headers=headers,
+        mapping=mapping,
+        rows=_text_rows(reader, path, encoding),
+        kind="tsv" if delimiter == "\t" else "csv",
+        encoding=encoding,
+        _closers=[text],
+    )
+
+
+def _first_nonempty(reader: Any) -> list[str] | None:
+    for row in reader:
+        if any(cell.strip() for cell in row):
+            return row
+    return None
+
+
+def _text_rows(reader: Any, path: Path, encoding: str) -> Iterator[tuple[int, list[str]]]:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except UnicodeDecodeError as exc:
+            raise IntakeError(
+                f"{path}: line {reader.line_num + 1} is not valid {encoding} ({exc.reason}); "
+                "the rows before it were read"
+            ) from None
+        except csv.Error as exc:
+            raise IntakeError(f"{path}: line {reader.line_num}: {exc}") from None
+        if any(cell.strip() for cell in row):
+            yield reader.line_num, row
+
+
+def _open_xlsx(path: Path, overrides: dict[str, str] | None) -> LeadFile:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise IntakeError(f"{path}: cannot read this Excel file ({type(exc).__name__}: {exc})") from None
+    sheet = book.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    headers, header_row = None, 0
+    for values in rows:
+        header_row += 1
+        cells = [_cell_text(v) for v in values]
+        if any(cells):
+            headers = [c.strip() for c in cells]
+            break
+    if headers is None:
+        book.close()
+        raise IntakeError(f"{path}: the first sheet is empty")
+    try:
+        mapping = map_headers(headers, overrides)
+    except IntakeError:
+        book.close()
+        raise
+
+    def data() -> Iterator[tuple[int, list[str]]]:
+        for number, values in enumerate(rows, start=header_row + 1):
+            cells = [_cell_text(v) for v in values]
+            if any(c.strip() for c in cells):
+                yield number, cells
+
+    size = (sheet.max_row - header_row) if sheet.max_row else None
+    return LeadFile(path, headers, mapping, data(), "xlsx", None, size, [book])
+
+
+def _cell_text(value: object) -> str:
+    """A spreadsheet cell as the text a person sees (numbers without '.0', dates as ISO)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    return str(value)
+
+
+def count_data_lines(path: Path) -> int | None:
+    """A cheap upper bound of a text file's data rows (newlines), for a progress bar."""
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return None
+    lines = 0
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            lines += chunk.count(b"\n")
+    return max(lines - 1, 0)

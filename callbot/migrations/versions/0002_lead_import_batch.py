@@ -1,0 +1,26 @@
+"""lead import batch
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-24 07:23:44.728910
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("leads", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("import_batch", sa.String(length=32), nullable=True))
+        batch_op.create_index(batch_op.f("ix_leads_import_batch"), ["import_batch"], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("leads", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_leads_import_batch"))
+        batch_op.drop_column("import_batch")
