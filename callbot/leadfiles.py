@@ -193,40 +193,36 @@ def _detect_encoding(head: bytes, path: Path) -> str:
 
 def _open_text(path: Path, overrides: dict[str, str] | None) -> LeadFile:
     raw = path.open("rb")
+    try:
+        return _read_text_header(path, raw, overrides)
+    except BaseException:
+        raw.close()
+        raise
+
+
+def _read_text_header(path: Path, raw: IO[bytes], overrides: dict[str, str] | None) -> LeadFile:
     head = raw.read(SNIFF_BYTES)
     if not head.strip():
-        raw.close()
         raise IntakeError(f"{path}: the file is empty")
     encoding = _detect_encoding(head, path)
     raw.seek(0)
-    text: IO[str] = io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")
+    text: IO[str] = io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")  # type: ignore[arg-type]
     try:
         sample = text.read(SNIFF_BYTES // 2)
-    except UnicodeDecodeError as exc:
-        raw.close()
-        raise IntakeError(f"{path}: not valid {encoding} text ({exc.reason})") from None
-    first_line = sample.split("\n", 1)[0]
-    delimiter = max(("\t", ";", ","), key=first_line.count) if any(d in first_line for d in "\t;,") else ","
-    text.seek(0)
-    reader = csv.reader(text, delimiter=delimiter)
-    try:
+        first_line = sample.split("\n", 1)[0]
+        delimiter = max(("\t", ";", ","), key=first_line.count) if any(d in first_line for d in "\t;,") else ","
+        text.seek(0)
+        reader = csv.reader(text, delimiter=delimiter)
         headers = _first_nonempty(reader)
     except UnicodeDecodeError as exc:
-        raw.close()
-        raise IntakeError(f"{path}: not valid {encoding} text ({exc.reason})") from None
+        raise IntakeError(f"{path}: not valid {encoding} text ({exc.reason}); save it as 'CSV UTF-8'") from None
     if headers is None:
-        raw.close()
         raise IntakeError(f"{path}: the file has no header row")
     headers = [h.strip().lstrip("\ufeff") for h in headers]
-    try:
-        mapping = map_headers(headers, overrides)
-    except IntakeError:
-        raw.close()
-        raise
     return LeadFile(
         path=path,
         headers=headers,
-        mapping=mapping,
+        mapping=map_headers(headers, overrides),
         rows=_text_rows(reader, path, encoding),
         kind="tsv" if delimiter == "\t" else "csv",
         encoding=encoding,

@@ -71,14 +71,14 @@ class Campaign(Base):
 class Lead(Base):
     __tablename__ = "leads"
     __table_args__ = (
-        # One callable lead per number per campaign; duplicates are kept as rows but never hold the number.
+        # One callable lead per number per campaign; duplicate, blocked and junk rows are kept but hold nothing.
         sa.Index(
-            "uq_leads_campaign_phone",
+            "uq_leads_campaign_callable_phone",
             "campaign_id",
             "phone_e164",
             unique=True,
-            sqlite_where=sa.text("verdict <> 'duplicate' AND phone_e164 IS NOT NULL"),
-            postgresql_where=sa.text("verdict <> 'duplicate' AND phone_e164 IS NOT NULL"),
+            sqlite_where=sa.text("verdict IN ('ok', 'suspect')"),
+            postgresql_where=sa.text("verdict IN ('ok', 'suspect')"),
         ),
         sa.Index("ix_leads_dial_order", "campaign_id", "status", "next_attempt_at"),
     )

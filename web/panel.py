@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from callbot import campaigns, compliance
+from callbot import campaigns, compliance, verdicts
 from callbot.models import CallAttempt, Campaign, Lead, QueueItem
 from web.auth import roles_required
 from web.db import get_session
@@ -89,6 +89,7 @@ def campaign_detail(campaign_id: int) -> str:
         page=page,
         verdict=verdict,
         has_next=has_next,
+        uploads=verdicts.uploads(db, campaign_id),
     )
 
 
