@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from callbot import dnc
 from callbot.errors import IntakeError
-from callbot.leadfiles import LeadFile, map_headers, open_lead_file
+from callbot.leadfiles import LeadFile, map_headers, open_lead_file, read_text_lines
 from callbot.models import Campaign, Lead
 from scoring import LeadFacts, LeadInput, assess_lead, normalize_phone, pre_call_score
 
@@ -82,7 +82,7 @@ class IntakeReport:
             self.problems.append(row)
 
 
-@dataclass
+@dataclass(slots=True)
 class Screened:
     """One row after screening: its input, its verdict and, for duplicates, whose duplicate it is."""
 
@@ -167,20 +167,28 @@ def screen(
     blocked_among: Callable[[set[str]], set[str]],
     tz: str = "Asia/Ho_Chi_Minh",
     batch_size: int = BATCH,
+    verdict_only: bool = False,
 ) -> Iterator[list[Screened]]:
-    """Give every row of the file its verdict, batch by batch, in input order."""
+    """Give every row of the file its verdict, batch by batch, in input order (`verdict_only`: skip the fields
+    that do not change a verdict — service, source, registration time — as the dry run needs none of them)."""
     parse_time = TimeParser(tz)
     source_default = _source_of(lead_file.headers)
+    field_of = lead_file.field_of
     batch: list[Screened] = []
     for line, cells in lead_file.rows:
-        lead = LeadInput(
-            name=lead_file.field_of(cells, "name"),
-            phone=lead_file.field_of(cells, "phone"),
-            email=lead_file.field_of(cells, "email"),
-            service=lead_file.field_of(cells, "service"),
-            source=_source(lead_file.field_of(cells, "source")) or source_default,
-            registered_at=parse_time(lead_file.field_of(cells, "registered_at")),
-        )
+        if verdict_only:
+            lead = LeadInput(
+                name=field_of(cells, "name"), phone=field_of(cells, "phone"), email=field_of(cells, "email")
+            )
+        else:
+            lead = LeadInput(
+                name=field_of(cells, "name"),
+                phone=field_of(cells, "phone"),
+                email=field_of(cells, "email"),
+                service=field_of(cells, "service"),
+                source=_source(field_of(cells, "source")) or source_default,
+                registered_at=parse_time(field_of(cells, "registered_at")),
+            )
         result = assess_lead(lead, default_region=region, seen_keys=seen)
         e164 = result.phone.e164
         if result.verdict in CALLABLE and e164:
@@ -232,17 +240,14 @@ def load_number_list(path: Path, region: str = "VN") -> set[str]:
     """Numbers (any format) from a file: a lead-style file with a phone column, or one number per line."""
     try:
         with open_lead_file(path) as listed:
-            return {
-                e for _, cells in listed.rows if (e := normalize_phone(listed.field_of(cells, "phone"), region).e164)
-            }
-    except Exception:  # not a table with a phone column: read it as one number per line
-        numbers = set()
-        with path.open(encoding="utf-8-sig") as handle:
-            for line in handle:
-                e164 = normalize_phone(line.strip(), region).e164
-                if e164:
-                    numbers.add(e164)
-        return numbers
+            phones = (normalize_phone(listed.field_of(cells, "phone"), region).e164 for _, cells in listed.rows)
+            return {e164 for e164 in phones if e164}
+    except IntakeError as exc:
+        if "no phone column" not in str(exc):
+            raise
+    # No header naming a phone column: one number per line, in any of the encodings lead files use.
+    numbers = (normalize_phone(line.strip(), region).e164 for line in read_text_lines(path))
+    return {e164 for e164 in numbers if e164}
 
 
 def check_file(
@@ -257,19 +262,26 @@ def check_file(
     """Dry run: write OUT.csv with one row per input row (input columns, verdict, phone_e164, reasons)."""
     blocked = blocked or set()
     report = IntakeReport()
-    with open_lead_file(path, overrides) as lead_file, out.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        width = len(lead_file.headers)
-        writer.writerow([*lead_file.headers, "verdict", "phone_e164", "reasons"])
-        for batch in screen(lead_file, region=region, seen=SeenNumbers(), blocked_among=blocked.intersection):
-            for row in batch:
-                cells = (row.cells + [""] * width)[:width] if len(row.cells) != width else row.cells
-                writer.writerow([*cells, row.verdict, row.e164 or "", ";".join(row.reasons)])
-                report.add(RowResult(row.line, row.verdict, row.reasons, row.e164))
-            if progress:
-                progress(len(batch))
-    if report.total == 0:
-        raise IntakeError(f"{path}: no data rows under the header")
+    partial = out.with_name(out.name + ".partial")
+    try:
+        with open_lead_file(path, overrides) as lead_file, partial.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            width = len(lead_file.headers)
+            writer.writerow([*lead_file.headers, "verdict", "phone_e164", "reasons"])
+            for batch in screen(
+                lead_file, region=region, seen=SeenNumbers(), blocked_among=blocked.intersection, verdict_only=True
+            ):
+                for row in batch:
+                    cells = (row.cells + [""] * width)[:width] if len(row.cells) != width else row.cells
+                    writer.writerow([*cells, row.verdict, row.e164 or "", ";".join(row.reasons)])
+                    report.add(RowResult(row.line, row.verdict, row.reasons, row.e164))
+                if progress:
+                    progress(len(batch))
+        if report.total == 0:
+            raise IntakeError(f"{path}: no data rows under the header")
+        partial.replace(out)  # OUT.csv appears whole or not at all
+    finally:
+        partial.unlink(missing_ok=True)
     return report
 
 

@@ -192,66 +192,110 @@ def _detect_encoding(head: bytes, path: Path) -> str:
 
 
 def _open_text(path: Path, overrides: dict[str, str] | None) -> LeadFile:
-    raw = path.open("rb")
+    lines = TextLines(path)
     try:
-        return _read_text_header(path, raw, overrides)
+        return _read_text_header(path, lines, overrides)
     except BaseException:
-        raw.close()
+        lines.close()
         raise
 
 
-def _read_text_header(path: Path, raw: IO[bytes], overrides: dict[str, str] | None) -> LeadFile:
-    head = raw.read(SNIFF_BYTES)
-    if not head.strip():
-        raise IntakeError(f"{path}: the file is empty")
-    encoding = _detect_encoding(head, path)
-    raw.seek(0)
-    text: IO[str] = io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")  # type: ignore[arg-type]
-    try:
-        sample = text.read(SNIFF_BYTES // 2)
-        first_line = sample.split("\n", 1)[0]
-        delimiter = max(("\t", ";", ","), key=first_line.count) if any(d in first_line for d in "\t;,") else ","
-        text.seek(0)
-        reader = csv.reader(text, delimiter=delimiter)
-        headers = _first_nonempty(reader)
-    except UnicodeDecodeError as exc:
-        raise IntakeError(f"{path}: not valid {encoding} text ({exc.reason}); save it as 'CSV UTF-8'") from None
-    if headers is None:
+class TextLines:
+    """A text file's lines, decoded one at a time so that a bad byte is reported on its own line."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._raw = path.open("rb")
+        head = self._raw.read(SNIFF_BYTES)
+        self._raw.seek(0)
+        if not head.strip():
+            self._raw.close()
+            raise IntakeError(f"{path}: the file is empty")
+        try:
+            self.encoding = _detect_encoding(head, path)
+        except IntakeError:
+            self._raw.close()
+            raise
+        self.number = 0  # physical line number of the last line handed out
+        self._text: IO[str] | None = None
+        if self.encoding.startswith("utf-16"):
+            # Two-byte text: the codec finds the line ends; a bad byte here is rare and reported near its line.
+            self._text = io.TextIOWrapper(self._raw, encoding=self.encoding, errors="strict", newline="")
+
+    def __iter__(self) -> Iterator[str]:
+        if self._text is not None:
+            try:
+                for line in self._text:
+                    self.number += 1
+                    yield line
+            except UnicodeDecodeError as exc:
+                raise IntakeError(
+                    f"{self.path}: near line {self.number + 1}: not valid UTF-16 ({exc.reason})"
+                ) from None
+            return
+        first = True
+        for raw_line in self._raw:
+            self.number += 1
+            try:
+                line = raw_line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise IntakeError(
+                    f"{self.path}: line {self.number} is not valid UTF-8 (byte 0x{raw_line[exc.start]:02x} at "
+                    f"column {exc.start + 1}); save the file as 'CSV UTF-8'"
+                ) from None
+            if first:
+                line, first = line.lstrip("\ufeff"), False
+            yield line
+
+    def close(self) -> None:
+        (self._text or self._raw).close()
+
+
+def _read_text_header(path: Path, lines: TextLines, overrides: dict[str, str] | None) -> LeadFile:
+    source = iter(lines)
+    header_line = ""
+    for header_line in source:
+        if header_line.strip():
+            break
+    if not header_line.strip():
         raise IntakeError(f"{path}: the file has no header row")
-    headers = [h.strip().lstrip("\ufeff") for h in headers]
+    candidates = [d for d in ("\t", ";", ",") if d in header_line]
+    delimiter = max(candidates, key=header_line.count) if candidates else ","
+    headers = [h.strip() for h in next(csv.reader([header_line], delimiter=delimiter))]
+    header_number = lines.number
+    reader = csv.reader(source, delimiter=delimiter)
     return LeadFile(
         path=path,
         headers=headers,
         mapping=map_headers(headers, overrides),
-        rows=_text_rows(reader, path, encoding),
+        rows=_text_rows(reader, lines, header_number),
         kind="tsv" if delimiter == "\t" else "csv",
-        encoding=encoding,
-        _closers=[text],
+        encoding=lines.encoding,
+        _closers=[lines],
     )
 
 
-def _first_nonempty(reader: Any) -> list[str] | None:
-    for row in reader:
-        if any(cell.strip() for cell in row):
-            return row
-    return None
-
-
-def _text_rows(reader: Any, path: Path, encoding: str) -> Iterator[tuple[int, list[str]]]:
+def _text_rows(reader: Any, lines: TextLines, header_number: int) -> Iterator[tuple[int, list[str]]]:
+    start = header_number + 1  # the physical line where the next record begins
     while True:
         try:
             row = next(reader)
         except StopIteration:
             return
-        except UnicodeDecodeError as exc:
-            raise IntakeError(
-                f"{path}: line {reader.line_num + 1} is not valid {encoding} ({exc.reason}); "
-                "the rows before it were read"
-            ) from None
         except csv.Error as exc:
-            raise IntakeError(f"{path}: line {reader.line_num}: {exc}") from None
+            raise IntakeError(f"{lines.path}: line {lines.number}: {exc}") from None
         if any(cell.strip() for cell in row):
-            yield reader.line_num, row
+            yield start, row
+        start = lines.number + 1
+
+
+def read_text_lines(path: Path) -> Iterator[str]:
+    """The lines of a text file in whatever encoding lead files come in (for simple one-column lists)."""
+    lines = TextLines(path)
+    try:
+        yield from lines
+    finally:
+        lines.close()
 
 
 def _open_xlsx(path: Path, overrides: dict[str, str] | None) -> LeadFile:
