@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from callbot import dnc
+from callbot import leads as lead_service
 from callbot.errors import IntakeError
 from callbot.leadfiles import LeadFile, map_headers, open_lead_file, read_text_lines
 from callbot.models import Campaign, Lead
@@ -352,7 +353,7 @@ def _import(
     ):
         # Plain executemany (no RETURNING): duplicates find their first lead by number, not by id.
         _insert_leads(session, [_lead_values(row, lead_file, campaign, report.batch, now) for row in batch])
-        _merge_into_firsts(session, campaign.id, [row for row in batch if row.verdict == "duplicate"])
+        _merge_into_firsts(session, campaign.id, [row for row in batch if row.verdict == "duplicate"], now)
         for row in batch:
             report.add(RowResult(row.line, row.verdict, row.reasons, row.e164))
         if progress:
@@ -396,28 +397,33 @@ def _pg_value(value: Any) -> Any:
     return value
 
 
-def _merge_into_firsts(session: Session, campaign_id: int, duplicates: list[Screened]) -> None:
-    """A duplicate gives the earlier lead what it lacked (nothing the later row knew is lost)."""
-    table = Lead.__table__
-    for index, name in enumerate(MERGEABLE):
-        values = [
-            {"c": campaign_id, "p": row.e164, "v": value}
-            for row in duplicates
-            if (value := _mergeable_values(row)[index]) is not None
-        ]
-        if values:
-            column = table.c[name]
-            statement = (
-                sa.update(table)
-                .where(
-                    table.c.campaign_id == sa.bindparam("c"),
-                    table.c.phone_e164 == sa.bindparam("p"),
-                    sa.or_(*(table.c.verdict == verdict for verdict in CALLABLE)),
-                    column.is_(None),
-                )
-                .values({name: sa.bindparam("v", type_=column.type)})
+def _merge_into_firsts(session: Session, campaign_id: int, duplicates: list[Screened], now: dt.datetime) -> None:
+    """A duplicate gives the earlier lead what it lacked (nothing the later row knew is lost), and the earlier
+    lead is scored again on what it now holds."""
+    if not duplicates:
+        return
+    numbers = {row.e164 for row in duplicates}
+    firsts = {
+        lead.phone_e164: lead
+        for lead in session.scalars(
+            sa.select(Lead).where(
+                Lead.campaign_id == campaign_id, Lead.phone_e164.in_(numbers), Lead.verdict.in_(CALLABLE)
             )
-            session.connection().execute(statement, values)
+        )
+    }
+    for row in duplicates:
+        lead = firsts.get(row.e164)
+        if lead is None:
+            continue
+        filled = False
+        for name, value in zip(MERGEABLE, _mergeable_values(row), strict=True):
+            if value is not None and getattr(lead, name) is None:
+                setattr(lead, name, value)
+                filled = True
+        if filled:
+            lead.updated_at = now
+            lead_service.score_before_call(lead, now)
+    session.flush()
 
 
 def _link_duplicates(session: Session, campaign_id: int, batch: str) -> None:
