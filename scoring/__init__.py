@@ -1,6 +1,6 @@
 """Pure domain logic: phone normalisation, junk rules and lead scoring (plain data in, plain data out)."""
 
-from scoring.junk import REASON_TEXTS, VERDICTS, Assessment, LeadInput, assess_lead
+from scoring.junk import REASON_EXAMPLES, REASON_TEXTS, VERDICTS, Assessment, LeadInput, assess_lead
 from scoring.phones import PhoneCheck, normalize_phone
 from scoring.rank import (
     WEIGHTS,
@@ -14,6 +14,7 @@ from scoring.rank import (
 )
 
 __all__ = [
+    "REASON_EXAMPLES",
     "REASON_TEXTS",
     "VERDICTS",
     "WEIGHTS",

@@ -40,6 +40,9 @@ WEIGHTS: dict[str, int] = {
     "name_fake": -8,
     "email_invalid": -4,
     "email_fake": -6,
+    "email_disposable": -6,
+    # A mistyped e-mail says nothing about interest; zero keeps it out of the score unless a campaign sets it.
+    "email_typo": 0,
     "phone_landline": -3,
     # Post-call.
     "no_answer": -5,
@@ -52,7 +55,15 @@ WEIGHTS: dict[str, int] = {
     "interest_no": -30,
 }
 
-_INTAKE_CODES = ("name_missing", "name_fake", "email_invalid", "email_fake", "phone_landline")
+_INTAKE_CODES = (
+    "name_missing",
+    "name_fake",
+    "email_invalid",
+    "email_fake",
+    "email_disposable",
+    "email_typo",
+    "phone_landline",
+)
 
 # Free-text sources from forms and spreadsheets, matched by keyword; the first match wins.
 _SOURCE_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (

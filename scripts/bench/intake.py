@@ -28,8 +28,13 @@ ROOT = Path(__file__).resolve().parents[2]
 CALLBOT = [sys.executable, "-m", "callbot.cli"]
 FAMILY = "Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý".split()
 MIDDLE = "Văn Thị Minh Thu Ngọc Đức Hoàng Thanh Quốc Bảo Gia Hữu Kim Anh".split()
-GIVEN = "An Bình Châu Dũng Giang Hà Hải Hạnh Hiếu Hoa Huy Khánh Lan Linh Long Mai Nam Nga Phúc Phương Quân Sơn Tâm".split()
-PREFIXES = "032 033 034 035 036 037 038 039 070 076 077 078 079 081 082 083 084 085 086 088 089 090 091 093 094 096 097 098 056 058".split()
+GIVEN = (
+    "An Bình Châu Dũng Giang Hà Hải Hạnh Hiếu Hoa Huy Khánh Lan Linh Long Mai Nam Nga Phúc Phương Quân Sơn Tâm".split()
+)
+PREFIXES = (
+    "032 033 034 035 036 037 038 039 070 076 077 078 079 081 082 083 084 085 086 088 089 "
+    "090 091 093 094 096 097 098 056 058"
+).split()
 JUNK = ["", "#N/A", "null", "0909xxxxxx", "12345", "0000000000", "abc", "8.49123E+10"]
 
 
@@ -53,12 +58,21 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
                 if len(recent) > 5000:
                     recent.pop(rng.randrange(len(recent)))
                 style = rng.randrange(4)
-                phone = (national, f"{national[:4]}.{national[4:7]}.{national[7:]}", "84" + national[1:],
-                         national[1:])[style]
+                phone = (national, f"{national[:4]}.{national[4:7]}.{national[7:]}", "84" + national[1:], national[1:])[
+                    style
+                ]
             name = f"{rng.choice(FAMILY)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
             email = f"user{i}@gmail.com" if rng.random() < 0.6 else ""
-            out.writerow([name, phone, email, "Khóa học IELTS", rng.choice(("facebook", "google", "zalo", "web")),
-                          f"{rng.randrange(1, 28):02d}/11/2026 {rng.randrange(24):02d}:{rng.randrange(60):02d}"])
+            out.writerow(
+                [
+                    name,
+                    phone,
+                    email,
+                    "Khóa học IELTS",
+                    rng.choice(("facebook", "google", "zalo", "web")),
+                    f"{rng.randrange(1, 28):02d}/11/2026 {rng.randrange(24):02d}:{rng.randrange(60):02d}",
+                ]
+            )
 
 
 def time_phonenumbers(path: Path) -> float:
@@ -97,16 +111,21 @@ def import_into(url: str, path: Path, rows: int, label: str) -> None:
     seconds, output = run(["leads", "import", str(path), "--campaign", "bench"], env)
     peak = child_peak_mb()
     note = "" if peak > before else f" (peak of an earlier child, {before:.0f} MB, hides it)"
-    print(f"import {label:<10} {rows:>9,} rows  {seconds:7.1f} s  {rows / seconds:>9,.0f} rows/s  "
-          f"peak RSS {peak:6.0f} MB{note}")
+    print(
+        f"import {label:<10} {rows:>9,} rows  {seconds:7.1f} s  {rows / seconds:>9,.0f} rows/s  "
+        f"peak RSS {peak:6.0f} MB{note}"
+    )
     print("    " + output.splitlines()[0])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--pg", default=os.environ.get("BENCH_DATABASE_URL"),
-                        help="PostgreSQL URL of a database the benchmark may empty (e.g. …/callbot_bench)")
+    parser.add_argument(
+        "--pg",
+        default=os.environ.get("BENCH_DATABASE_URL"),
+        help="PostgreSQL URL of a database the benchmark may empty (e.g. …/callbot_bench)",
+    )
     parser.add_argument("--keep", type=Path, help="Keep the generated files in this folder")
     parser.add_argument("--skip-import", action="store_true")
     options = parser.parse_args()
@@ -117,15 +136,19 @@ def main() -> None:
     if not path.exists():
         started = time.perf_counter()
         generate(path, options.rows)
-        print(f"generated {options.rows:,} rows ({path.stat().st_size / 1e6:.0f} MB) in "
-              f"{time.perf_counter() - started:.1f} s")
+        print(
+            f"generated {options.rows:,} rows ({path.stat().st_size / 1e6:.0f} MB) in "
+            f"{time.perf_counter() - started:.1f} s"
+        )
 
     baseline = time_phonenumbers(path)
     env = {**os.environ, "CALLBOT_DATABASE_URL": f"sqlite:///{folder / 'unused.db'}"}
     check_seconds, output = run(["leads", "check", str(path), "--out", str(folder / "verdicts.csv")], env)
     print(f"phonenumbers parse+is_valid_number {baseline:7.1f} s  ({baseline / options.rows * 1e6:5.1f} µs/row)")
-    print(f"callbot leads check (whole command) {check_seconds:6.1f} s  "
-          f"({check_seconds / options.rows * 1e6:5.1f} µs/row, includes start-up, reading and writing CSV)")
+    print(
+        f"callbot leads check (whole command) {check_seconds:6.1f} s  "
+        f"({check_seconds / options.rows * 1e6:5.1f} µs/row, includes start-up, reading and writing CSV)"
+    )
     print(f"check speed / phonenumbers speed = {baseline / check_seconds:.2f}x  (goal >= 3x)")
     print("    " + " · ".join(line.strip() for line in output.splitlines()[1:6]))
     if options.skip_import:

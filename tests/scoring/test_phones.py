@@ -36,6 +36,24 @@ from scoring.phones import OLD_MOBILE_PREFIXES, PhoneCheck, normalize_phone
         ("812345678", "+84812345678"),
         ("901234567.0", "+84901234567"),
         ("84901234567.0", "+84901234567"),
+        ("84912345678.0", "+84912345678"),
+        ("+84912345678.00", "+84912345678"),
+        # Text around the number.
+        ("ĐT 0912345678", "+84912345678"),
+        ("SĐT:0912.345.678", "+84912345678"),
+        ("đt: +84 912 345 678", "+84912345678"),
+        ("Số máy: 0912 345 678 (chị Lan)", "+84912345678"),
+        ("0912345678 - Zalo", "+84912345678"),
+        # Every carrier's block, written plainly.
+        ("0321234567", "+84321234567"),
+        ("0528123456", "+84528123456"),
+        ("0561234567", "+84561234567"),
+        ("0591234567", "+84591234567"),
+        ("0701234567", "+84701234567"),
+        ("0761234567", "+84761234567"),
+        ("0861234567", "+84861234567"),
+        ("0881234567", "+84881234567"),
+        ("0991234567", "+84991234567"),
     ],
 )
 def test_vietnamese_mobile_forms(raw, e164):
@@ -74,6 +92,49 @@ def test_old_eleven_digit_mobiles_are_converted(raw, e164):
     assert check.notes == ("phone_converted_2018",)
 
 
+@pytest.mark.parametrize(
+    ("raw", "e164", "notes"),
+    [
+        # A General cell in Excel shows a long number as x.xxE+yy; saved to CSV, that text is all that is left.
+        ("8.4912345678E+10", "+84912345678", ("phone_sci_notation",)),
+        ("8,4912345678E+10", "+84912345678", ("phone_sci_notation",)),  # Vietnamese decimal comma
+        ("8.4912345678e+10", "+84912345678", ("phone_sci_notation",)),
+        (" 8.4912345678E10 ", "+84912345678", ("phone_sci_notation",)),
+        ("9.12345678E+08", "+84912345678", ("phone_sci_notation",)),  # the zero was dropped first
+        ("8.4912345678000E+10", "+84912345678", ("phone_sci_notation",)),
+        ("8.41689123456E+11", "+84389123456", ("phone_sci_notation", "phone_converted_2018")),
+        ("2.438251234E+09", "+842438251234", ("phone_sci_notation", "phone_landline")),
+    ],
+)
+def test_scientific_notation_is_recovered_when_every_digit_is_there(raw, e164, notes):
+    check = normalize_phone(raw)
+    assert (check.e164, check.reason, check.notes) == (e164, None, notes)
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("8.49123E+10", "phone_sci_notation_lossy"),  # Excel kept 6 digits of 11
+        ("8,49123E+10", "phone_sci_notation_lossy"),
+        ("9.12346E+08", "phone_sci_notation_lossy"),
+        ("8.43899E+10", "phone_sci_notation_lossy"),
+        ("8.491234567E+10", "phone_sci_notation_lossy"),  # one digit short: it may have been a zero, or not
+        ("9E+08", "phone_sci_notation_lossy"),
+        ("8.49123456789E+10", "phone_invalid"),  # a fraction: never a phone number
+    ],
+)
+def test_scientific_notation_that_lost_digits_is_junk(raw, reason):
+    assert normalize_phone(raw).reason == reason
+
+
+@pytest.mark.parametrize(
+    ("raw", "e164"),
+    [(901234567, "+84901234567"), (84912345678.0, "+84912345678"), (8.4912345678e10, "+84912345678")],
+)
+def test_numbers_from_spreadsheet_cells(raw, e164):
+    assert normalize_phone(raw).e164 == e164
+
+
 def test_conversion_table_covers_every_old_prefix():
     assert len(OLD_MOBILE_PREFIXES) == 8 + 5 + 5 + 2 + 1
     for old, new in OLD_MOBILE_PREFIXES.items():
@@ -89,6 +150,9 @@ def test_conversion_table_covers_every_old_prefix():
         ("0901234567; 0912345678", "+84901234567", ("phone_multiple",)),
         ("0901234567 - 0912345678", "+84901234567", ("phone_multiple",)),
         ("0901234567 hoặc 0912345678", "+84901234567", ("phone_multiple",)),
+        ("0901234567 | 0912345678", "+84901234567", ("phone_multiple",)),
+        ("0901234567\n0912345678", "+84901234567", ("phone_multiple",)),
+        ("Zalo: 0901234567, ĐT: 0912345678", "+84901234567", ("phone_multiple",)),
         ("0901234567 0912345678", "+84901234567", ("phone_multiple",)),
         ("0000000000 / 0912345678", "+84912345678", ("phone_multiple",)),
         ("090123 / 0912345678", "+84912345678", ("phone_multiple",)),
@@ -149,6 +213,11 @@ def test_foreign_numbers_keep_their_country(raw, default_region, e164, region, n
         ("0909xxxxxx", "phone_placeholder"),
         ("0909 XXX XXX", "phone_placeholder"),
         ("0909******", "phone_placeholder"),
+        ("09xx xxx xxx", "phone_placeholder"),
+        ("0912***678", "phone_placeholder"),
+        ("NULL", "phone_placeholder"),
+        ("không có", "phone_placeholder"),
+        ("0", "phone_placeholder"),
         ("0000000000", "phone_repeated_digits"),
         ("0999999999", "phone_repeated_digits"),
         ("0911111111", "phone_repeated_digits"),
@@ -166,6 +235,15 @@ def test_foreign_numbers_keep_their_country(raw, default_region, e164, region, n
         ("đang hỏi lại", "phone_invalid"),
         ("???", "phone_placeholder"),
         ("0101234567", "phone_invalid"),
+        ("0112345678", "phone_invalid"),
+        ("0412345678", "phone_invalid"),
+        ("0612345678", "phone_invalid"),
+        ("02171234567", "phone_invalid"),  # no 0217 area code
+        ("09123456789", "phone_invalid"),
+        ("0912345", "phone_too_short"),
+        ("+84 91 234 56", "phone_too_short"),
+        ("0888888888", "phone_repeated_digits"),
+        ("84", "phone_too_short"),
         ("090123456789012", "phone_invalid"),
         ("+1 100 555 0123", "phone_invalid"),
         ("#N/A / null", "phone_placeholder"),

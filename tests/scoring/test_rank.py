@@ -189,6 +189,10 @@ def test_completeness_adds_points(field):
         ("suspect", ("name_fake",), ["verdict_suspect", "name_fake"]),
         ("suspect", ("email_fake", "name_missing"), ["verdict_suspect", "name_missing", "email_fake"]),
         ("suspect", ("email_invalid",), ["verdict_suspect", "email_invalid"]),
+        ("ok", ("email_invalid",), ["email_invalid"]),
+        ("suspect", ("email_disposable",), ["verdict_suspect", "email_disposable"]),
+        ("ok", ("email_typo",), []),  # weight 0: a typo says nothing about interest
+        ("ok", ("phone_converted_2018", "phone_multiple", "phone_sci_notation"), []),  # notes, not flags
         ("ok", ("phone_landline",), ["phone_landline"]),
         ("junk", ("phone_invalid",), ["verdict_junk"]),
         ("duplicate", ("duplicate_phone",), ["verdict_duplicate"]),
@@ -278,6 +282,11 @@ def test_weights_override(weights, code, points):
     custom = pre_call_score(facts(), NOW, weights=weights)
     assert next(r.points for r in custom.reasons if r.code == code) == points
     assert custom.value == min(100, default.value - WEIGHTS[code] + points)
+
+
+def test_a_campaign_can_charge_email_typos():
+    score = pre_call_score(facts(reasons=("email_typo",)), NOW, weights={"email_typo": -2})
+    assert [(r.code, r.points) for r in score.reasons if r.code == "email_typo"] == [("email_typo", -2)]
 
 
 def test_zero_weight_drops_the_reason():
