@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import json
 import re
 import uuid
@@ -75,12 +76,14 @@ class IntakeReport:
     by_reason: Counter[str] = field(default_factory=Counter)
     problems: list[RowResult] = field(default_factory=list)
 
-    def add(self, row: RowResult) -> None:
+    def add(self, line: int, verdict: str, reasons: tuple[str, ...], e164: str | None) -> None:
+        """Count one row (kept for display only when it is a problem and the sample is not full)."""
         self.total += 1
-        self.by_verdict[row.verdict] += 1
-        self.by_reason.update(row.reasons)
-        if row.verdict not in CALLABLE and len(self.problems) < SAMPLE_LIMIT:
-            self.problems.append(row)
+        self.by_verdict[verdict] += 1
+        for reason in reasons:
+            self.by_reason[reason] += 1
+        if verdict not in CALLABLE and len(self.problems) < SAMPLE_LIMIT:
+            self.problems.append(RowResult(line, verdict, reasons, e164))
 
 
 @dataclass(slots=True)
@@ -175,9 +178,15 @@ def screen(
     parse_time = TimeParser(tz)
     source_default = _source_of(lead_file.headers)
     field_of = lead_file.field_of
+    # The three columns every verdict needs, looked up once (this loop runs a million times).
+    columns = [lead_file.mapping.get(f, -1) for f in ("name", "phone", "email")]
+    widest = max(columns)
     batch: list[Screened] = []
     for line, cells in lead_file.rows:
-        if verdict_only:
+        if verdict_only and len(cells) > widest:
+            name, phone, email = (cells[i].strip() or None if i >= 0 else None for i in columns)
+            lead = LeadInput(name=name, phone=phone, email=email)
+        elif verdict_only:
             lead = LeadInput(
                 name=field_of(cells, "name"), phone=field_of(cells, "phone"), email=field_of(cells, "email")
             )
@@ -275,7 +284,7 @@ def check_file(
                 for row in batch:
                     cells = (row.cells + [""] * width)[:width] if len(row.cells) != width else row.cells
                     writer.writerow([*cells, row.verdict, row.e164 or "", ";".join(row.reasons)])
-                    report.add(RowResult(row.line, row.verdict, row.reasons, row.e164))
+                    report.add(row.line, row.verdict, row.reasons, row.e164)
                 if progress:
                     progress(len(batch))
         if report.total == 0:
@@ -355,7 +364,7 @@ def _import(
         _insert_leads(session, [_lead_values(row, lead_file, campaign, report.batch, now) for row in batch])
         _merge_into_firsts(session, campaign.id, [row for row in batch if row.verdict == "duplicate"], now)
         for row in batch:
-            report.add(RowResult(row.line, row.verdict, row.reasons, row.e164))
+            report.add(row.line, row.verdict, row.reasons, row.e164)
         if progress:
             progress(len(batch))
     if report.total == 0:
@@ -377,24 +386,40 @@ def _insert_leads(session: Session, rows: list[dict[str, Any]]) -> None:
     columns = list(rows[0])
     marker = "?" if dialect == "sqlite" else "%s"
     sql = f"INSERT INTO leads ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"
-    to_db = _sqlite_value if dialect == "sqlite" else _pg_value
-    connection.exec_driver_sql(sql, [tuple(to_db(row[column]) for column in columns) for row in rows])
+    json_at = [i for i, c in enumerate(columns) if c in _JSON_COLUMNS]
+    time_at = [i for i, c in enumerate(columns) if c in _TIME_COLUMNS] if dialect == "sqlite" else []
+    params = []
+    for row in rows:
+        values = list(row.values())
+        for i in json_at:
+            values[i] = _json(values[i])
+        for i in time_at:
+            if values[i] is not None:
+                values[i] = _sqlite_time(values[i])
+        params.append(tuple(values))
+    connection.exec_driver_sql(sql, params)
 
 
-def _sqlite_value(value: Any) -> Any:
-    """A value as callbot.db.UTCDateTime and sa.JSON store it on SQLite (naive UTC text; JSON text)."""
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
-    return value
+_JSON_COLUMNS = frozenset({"raw", "reasons", "score_reasons"})
+_TIME_COLUMNS = frozenset({"registered_at", "created_at", "updated_at", "next_attempt_at"})
 
 
-def _pg_value(value: Any) -> Any:
-    """A value for psycopg: JSON as text (PostgreSQL casts it to json), everything else as it is."""
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
-    return value
+def _json(value: Any) -> str:
+    """JSON text; lists of reasons repeat from row to row, so their text is cached."""
+    if isinstance(value, list):
+        return _json_list(tuple(tuple(v.items()) if isinstance(v, dict) else v for v in value))
+    return json.dumps(value, ensure_ascii=False)
+
+
+@functools.lru_cache(maxsize=4096)
+def _json_list(items: tuple[Any, ...]) -> str:
+    return json.dumps([dict(v) if isinstance(v, tuple) else v for v in items], ensure_ascii=False)
+
+
+@functools.lru_cache(maxsize=8192)
+def _sqlite_time(value: dt.datetime) -> str:
+    """A time as callbot.db.UTCDateTime stores it on SQLite: naive UTC text (imports share many times)."""
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def _merge_into_firsts(session: Session, campaign_id: int, duplicates: list[Screened], now: dt.datetime) -> None:
@@ -424,6 +449,8 @@ def _merge_into_firsts(session: Session, campaign_id: int, duplicates: list[Scre
             lead.updated_at = now
             lead_service.score_before_call(lead, now)
     session.flush()
+    for lead in firsts.values():
+        session.expunge(lead)  # a million-row import must not keep every merged lead in the session
 
 
 def _link_duplicates(session: Session, campaign_id: int, batch: str) -> None:

@@ -284,7 +284,7 @@ def _text_rows(reader: Any, lines: TextLines, header_number: int) -> Iterator[tu
             return
         except csv.Error as exc:
             raise IntakeError(f"{lines.path}: line {lines.number}: {exc}") from None
-        if any(cell.strip() for cell in row):
+        if any(row) and (len(row) > 1 or row[0].strip()):  # skip blank lines (cheaply: this runs per row)
             yield start, row
         start = lines.number + 1
 

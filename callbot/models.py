@@ -81,6 +81,8 @@ class Lead(Base):
             postgresql_where=sa.text("verdict IN ('ok', 'suspect')"),
         ),
         sa.Index("ix_leads_dial_order", "campaign_id", "status", "next_attempt_at"),
+        # Looking a number up within a campaign (intake's duplicates); without it SQLite scans the campaign.
+        sa.Index("ix_leads_campaign_phone", "campaign_id", "phone_e164"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,4 +1,4 @@
-"""lead import batch; one callable lead per number per campaign
+"""lead import batch; numbers looked up per campaign; one callable lead per number per campaign
 
 Revision ID: 0002
 Revises: 0001
@@ -21,6 +21,7 @@ def upgrade() -> None:
     with op.batch_alter_table("leads", schema=None) as batch_op:
         batch_op.add_column(sa.Column("import_batch", sa.String(length=32), nullable=True))
         batch_op.create_index(batch_op.f("ix_leads_import_batch"), ["import_batch"], unique=False)
+        batch_op.create_index("ix_leads_campaign_phone", ["campaign_id", "phone_e164"], unique=False)
         # Blocked rows may repeat a number too: only callable leads must hold a number alone.
         batch_op.drop_index("uq_leads_campaign_phone")
         batch_op.create_index(
@@ -42,5 +43,6 @@ def downgrade() -> None:
             sqlite_where=sa.text(NOT_DUPLICATE),
             postgresql_where=sa.text(NOT_DUPLICATE),
         )
+        batch_op.drop_index("ix_leads_campaign_phone")
         batch_op.drop_index(batch_op.f("ix_leads_import_batch"))
         batch_op.drop_column("import_batch")
