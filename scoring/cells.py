@@ -4,43 +4,47 @@ from __future__ import annotations
 
 import re
 
-PLACEHOLDER_WORDS = frozenset(
+# What an empty cell looks like after a spreadsheet or an export has been at it; each field adds its own words.
+EMPTY_CELL = frozenset(
     {
+        "",
         "#n/a",
-        "n/a",
-        "na",
         "#na",
         "nan",
         "null",
         "none",
         "nil",
         "undefined",
-        "unknown",
         "-",
         "--",
-        "---",
         ".",
         "?",
         "0",
         "#value!",
         "#ref!",
-        "chưa có",
-        "chua co",
         "không có",
         "khong co",
+        "chưa có",
+        "chua co",
         "ko có",
-        "ko co",
+        "ko",
         "không",
         "khong",
-        "ko",
-        "không rõ",
-        "khong ro",
-        "chưa cập nhật",
-        "đang cập nhật",
-        "no",
-        "no phone",
     }
 )
+PLACEHOLDER_WORDS = (EMPTY_CELL - {""}) | {
+    "n/a",
+    "na",
+    "unknown",
+    "---",
+    "ko co",
+    "không rõ",
+    "khong ro",
+    "chưa cập nhật",
+    "đang cập nhật",
+    "no",
+    "no phone",
+}
 
 # "0909xxxxxx", "0909***": a masked number copied from an export that hid it.
 _MASKED = re.compile(r"\d[\d\s.\-]*[xX*]{2,}|[xX*]{3,}\s*\d")

@@ -8,34 +8,10 @@ import unicodedata
 
 from disposable_email_domains import blocklist as _DISPOSABLE
 
+from scoring.cells import EMPTY_CELL
+
 # Cells that mean "no e-mail given": not a reason, just no e-mail.
-_PLACEHOLDERS = frozenset(
-    {
-        "",
-        "#n/a",
-        "n/a",
-        "na",
-        "nan",
-        "null",
-        "none",
-        "nil",
-        "undefined",
-        "-",
-        "--",
-        ".",
-        "?",
-        "0",
-        "#value!",
-        "không có",
-        "khong co",
-        "chưa có",
-        "chua co",
-        "ko có",
-        "ko",
-        "không",
-        "khong",
-    }
-)
+_PLACEHOLDERS = EMPTY_CELL | {"n/a", "na"}
 _LOCAL = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 _DOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}")
 # Test and placeholder domains: nobody's real address (disposable services have their own reason).

@@ -6,34 +6,10 @@ import functools
 import re
 import unicodedata
 
+from scoring.cells import EMPTY_CELL
+
 # Left-overs of an empty cell or a failed export: nobody typed a name, so the name is missing.
-_MISSING = frozenset(
-    {
-        "",
-        "#n/a",
-        "#na",
-        "nan",
-        "null",
-        "none",
-        "nil",
-        "undefined",
-        "-",
-        "--",
-        ".",
-        "?",
-        "0",
-        "#value!",
-        "#ref!",
-        "không có",
-        "khong co",
-        "chưa có",
-        "chua co",
-        "ko có",
-        "ko",
-        "không",
-        "khong",
-    }
-)
+_MISSING = EMPTY_CELL
 # Whole-name matches, compared case-insensitively with diacritics kept ("An Danh" is a possible real name).
 # Someone typed these to get past the form, so they make the lead suspect as a fake, not as missing.
 # "Na" is a real given name, so only the spelled-out "n/a" is here.

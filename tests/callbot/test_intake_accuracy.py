@@ -180,16 +180,28 @@ def test_measure_and_summary_parsing_on_a_hand_made_table() -> None:
         return {"verdict": verdict, "phone_e164": e164, "reasons": ""}
 
     expected = [
-        row("ok", "+84912000001"), row("ok", "+84912000002"), row("suspect", "+84912000003", "fake name: test"),
-        row("suspect", "+84912000004", "fake name: abc"), row("suspect", "+84912000005", "disposable e-mail"),
-        row("junk", ""), row("junk", ""), row("duplicate", "+84912000001"),
-        row("blocked", "+84912000009", "do-not-call (fake name too)"), row("blocked", "+84912000010"),
+        row("ok", "+84912000001"),
+        row("ok", "+84912000002"),
+        row("suspect", "+84912000003", "fake name: test"),
+        row("suspect", "+84912000004", "fake name: abc"),
+        row("suspect", "+84912000005", "disposable e-mail"),
+        row("junk", ""),
+        row("junk", ""),
+        row("duplicate", "+84912000001"),
+        row("blocked", "+84912000009", "do-not-call (fake name too)"),
+        row("blocked", "+84912000010"),
     ]
     actual = [
-        got("ok", "+84912000001"), got("junk", ""), got("suspect", "+84912000003"),
-        got("ok", "+84912000004"), got("ok", "+84912000005"),
-        got("junk", ""), got("ok", "+84900000000"), got("duplicate", "+84912000001"),
-        got("blocked", "+84912000009"), got("duplicate", "+84912000010"),
+        got("ok", "+84912000001"),
+        got("junk", ""),
+        got("suspect", "+84912000003"),
+        got("ok", "+84912000004"),
+        got("ok", "+84912000005"),
+        got("junk", ""),
+        got("ok", "+84900000000"),
+        got("duplicate", "+84912000001"),
+        got("blocked", "+84912000009"),
+        got("duplicate", "+84912000010"),
     ]
     goals = {goal.name: (goal.hits, goal.total, goal.met) for goal in measure(expected, actual)}
     assert goals == {
@@ -207,10 +219,18 @@ def test_measure_and_summary_parsing_on_a_hand_made_table() -> None:
         measure(expected, actual[:-1])  # a lost row is an error, not a silently shorter comparison
 
     assert summary_counts("10 rows checked\nok 2\nsuspect 1\njunk 3\nduplicate 1\nblocked 3\nduplicate_phone 1\n") == {
-        "ok": [2], "suspect": [1], "junk": [3], "duplicate": [1], "blocked": [3]
+        "ok": [2],
+        "suspect": [1],
+        "junk": [3],
+        "duplicate": [1],
+        "blocked": [3],
     }
     assert summary_counts("ok: 2, suspect: 1, junk=3 | 1 duplicate, 3 blocked") == {
-        "ok": [2], "suspect": [1], "junk": [3], "duplicate": [1], "blocked": [3]
+        "ok": [2],
+        "suspect": [1],
+        "junk": [3],
+        "duplicate": [1],
+        "blocked": [3],
     }
 
 
