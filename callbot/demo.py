@@ -96,7 +96,7 @@ def run(
     )
     say(
         "Calling rules: permissive preset (demo only: calls at any hour; real campaigns default to "
-        "Vietnam's 08:00–17:00, one call per 24 h)."
+        "Vietnam's 08:00–17:00 window)."
     )
 
     sim = Simulator(settings.twilio_account_sid, settings.twilio_auth_token, time_scale=0.02, seed=7)
