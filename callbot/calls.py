@@ -48,7 +48,7 @@ def journal(
         attempt_id = None
     event = CallEvent(
         attempt_id=attempt_id,
-        call_sid=(params.get("CallSid") or None),
+        call_sid=_call_sid(params.get("CallSid")),
         kind=kind,
         params=dict(params),
         received_at=now,
@@ -56,6 +56,11 @@ def journal(
     session.add(event)
     session.flush()
     return event
+
+
+def _call_sid(raw: str | None) -> str | None:
+    """A CallSid as Twilio writes them ("CA" + 32 hex); anything longer is not one (the raw params keep it)."""
+    return raw if raw and len(raw) <= 40 else None
 
 
 def apply(session: Session, event: CallEvent, urls: CallUrls, now: dt.datetime, *, turn: int | None = None) -> str:
@@ -99,7 +104,8 @@ def _locked_attempt(session: Session, event: CallEvent) -> CallAttempt | None:
 
 def _dedupe_key(event: CallEvent, turn: int | None) -> str:
     if event.kind == "status":
-        return f"status:{event.params.get('CallStatus', '')}"
+        status = event.params.get("CallStatus", "")
+        return f"status:{status if status in STATUS_RANK else 'unknown'}"
     if event.kind == "gather":
         return f"gather:{turn if turn is not None else ''}"
     return event.kind

@@ -32,13 +32,19 @@ def verify_signature() -> None:
 def _handle(kind: str, turn: int | None = None) -> Response:
     settings = current_app.extensions["callbot.settings"]
     session = get_session()
-    attempt_id = request.args.get("attempt", type=int)
+    attempt_id = _small_int("attempt")
     params = request.form.to_dict(flat=True)
     event = calls.journal(session, kind, params, attempt_id, utcnow())
     session.commit()  # the raw event is safe before we try to apply it
     twiml = calls.apply(session, event, calls.CallUrls(settings.public_url), utcnow(), turn=turn)
     session.commit()
     return Response(twiml, mimetype="application/xml")
+
+
+def _small_int(name: str) -> int | None:
+    """A query-string id as we issue them; anything else (text, out of range) is treated as absent."""
+    value = request.args.get(name, type=int)
+    return value if value is not None and 0 <= value < 2**31 else None
 
 
 @bp.post("/voice")
@@ -50,7 +56,7 @@ def voice() -> Response:
 @bp.post("/gather")
 def gather() -> Response:
     """A Gather's action: the caller pressed keys, spoke, or said nothing."""
-    return _handle("gather", turn=request.args.get("turn", type=int))
+    return _handle("gather", turn=_small_int("turn"))
 
 
 @bp.post("/status")

@@ -205,3 +205,20 @@ def test_fallback_ends_politely_and_records_the_failure(client, sessions, attemp
     assert root.find("Hangup") is not None
     with sessions() as s:
         assert "11200" in s.get(CallAttempt, attempt_id).error
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/twilio/voice?attempt=999999999999999999999", {"CallSid": SID}),
+        ("/twilio/status?attempt=abc", {"CallStatus": "completed"}),
+        ("/twilio/gather?attempt={attempt}&turn=99999999999999999999999999", {"CallSid": SID, "Digits": "1"}),
+        ("/twilio/status?attempt={attempt}", {"CallSid": "C" * 500, "CallStatus": "x" * 5000}),
+        ("/twilio/status", {}),
+    ],
+    ids=["huge-attempt", "text-attempt", "huge-turn", "oversized-values", "nothing"],
+)
+def test_malformed_but_signed_requests_never_fail(client, sessions, attempt_id, path, params):  # type: ignore[no-untyped-def]
+    response = signed_post(client, path.format(attempt=attempt_id), params)
+    twiml(response)  # 200 with valid TwiML, whatever came in
+    assert count_events(sessions) == 1  # journaled all the same
