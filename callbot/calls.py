@@ -124,10 +124,11 @@ def _advance(attempt: CallAttempt, status: str, now: dt.datetime) -> bool:
 def _apply_status(session: Session, attempt: CallAttempt, params: Mapping[str, str], now: dt.datetime) -> str:
     status = params.get("CallStatus", "")
     if params.get("AnsweredBy") and not attempt.answered_by:
-        attempt.answered_by = params["AnsweredBy"]
+        attempt.answered_by = params["AnsweredBy"][:30]
     if _advance(attempt, status, now) and status in FINAL_CALL_STATUSES:
         duration = params.get("CallDuration") or params.get("Duration")
-        attempt.duration_seconds = int(duration) if duration and duration.isdigit() else None
+        seconds = int(duration) if duration and duration.isdigit() and len(duration) < 7 else None
+        attempt.duration_seconds = seconds
         finish(session, attempt, now)
     return empty_twiml()
 
@@ -151,7 +152,7 @@ def _apply_answer(
     if attempt.status in FINAL_CALL_STATUSES:
         return hangup_twiml(language)
     _advance(attempt, "in-progress", now)
-    attempt.answered_by = params.get("AnsweredBy") or attempt.answered_by
+    attempt.answered_by = (params.get("AnsweredBy") or "")[:30] or attempt.answered_by
     step = flow.start(_context(attempt, urls), attempt.answered_by)
     _store_step(session, attempt, step, now)
     return step.twiml

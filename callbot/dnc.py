@@ -21,7 +21,8 @@ def add(session: Session, phone_e164: str, reason: str, now: dt.datetime) -> Non
 def add_many(session: Session, numbers: Iterable[str], reason: str, now: dt.datetime) -> int:
     """Put numbers on the list (those already there are left alone); returns how many were added."""
     numbers = list(dict.fromkeys(numbers))
-    fresh = [n for n in numbers if n not in listed_among(session, numbers)]
+    listed = listed_among(session, numbers)
+    fresh = [n for n in numbers if n not in listed]
     if fresh:
         session.execute(sa.insert(DoNotCall), [{"phone_e164": n, "reason": reason, "created_at": now} for n in fresh])
     return len(fresh)

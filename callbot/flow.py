@@ -106,7 +106,7 @@ def handle(
     """Take the caller's answer to the current question and move the conversation on."""
     text = script_for(ctx.language)
     if state.step == DONE:
-        return _close(ctx, state, "goodbye", state.interest and "interested")
+        return _close(ctx, state, "goodbye", "interested" if state.interest == "yes" else None)
     intent = understand(digits, speech, confidence, step=state.step)
     heard = state.heard + ((f"digits:{digits}",) if digits else (f"speech:{speech}",) if speech else ())
     state = replace(state, heard=heard, used_speech=state.used_speech or bool(speech and not digits))

@@ -454,7 +454,8 @@ def _merge_into_firsts(session: Session, campaign_id: int, duplicates: list[Scre
                 filled = True
         if filled:
             lead.updated_at = now
-            lead_service.score_before_call(lead, now)
+            if lead.attempts == 0:  # a called lead keeps its post-call score
+                lead_service.score_before_call(lead, now)
     session.flush()
     for lead in firsts.values():
         session.expunge(lead)  # a million-row import must not keep every merged lead in the session

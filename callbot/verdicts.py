@@ -63,7 +63,7 @@ def override(session: Session, lead: Lead, verdict: str, user_id: int, now: dt.d
     """An admin's decision on a lead's verdict, applied to its status and written to the audit log."""
     if verdict not in VERDICTS:
         raise InvalidTransition(f"unknown verdict {verdict!r}")
-    if lead.status not in REVIEWABLE_STATUSES:
+    if lead.status not in REVIEWABLE_STATUSES or lead.attempts:
         raise InvalidTransition("this lead has been called already; its verdict can no longer change")
     if verdict == lead.verdict:
         return

@@ -10,7 +10,8 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from callbot import campaigns, compliance, verdicts
+from callbot import campaigns, compliance, queue, verdicts
+from callbot.db import utcnow
 from callbot.models import CallAttempt, Campaign, Lead, QueueItem
 from web.auth import roles_required
 from web.db import get_session
@@ -34,10 +35,8 @@ def show_phone(phone: str | None, lead_id: int | None = None) -> str:
     if current_user.role == "admin":
         return phone or "—"
     if current_user.role == "telesales" and lead_id is not None:
-        held = get_session().scalar(
-            sa.select(QueueItem.id).where(QueueItem.lead_id == lead_id, QueueItem.claimed_by_id == current_user.id)
-        )
-        if held is not None:
+        held = queue.held_by(get_session(), current_user.id, utcnow())
+        if held is not None and held.lead_id == lead_id:
             return phone or "—"
     return masked(phone)
 

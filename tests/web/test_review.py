@@ -124,3 +124,18 @@ def test_admin_overrides_a_verdict_and_it_is_audited(client, sessions, campaign_
         dnc.add(s, lead.phone_e164, "manual", NOW)
         s.commit()
     assert "do-not-call list" in override(fake.id, "ok")
+
+
+def test_a_lead_that_was_called_keeps_its_verdict(client, sessions, campaign_id):  # type: ignore[no-untyped-def]
+    login(client, "admin@example.vn")
+    upload(client, campaign_id, CSV.encode())
+    with sessions.begin() as s:
+        lead = s.scalar(sa.select(Lead).where(Lead.row_number == 2))
+        lead.attempts = 1  # called once, no answer, back to callable for a retry
+        lead_id = lead.id
+    page = client.get(f"/leads/{lead_id}").get_data(as_text=True)
+    assert "/verdict" not in page  # no override form
+    response = client.post(f"/leads/{lead_id}/verdict", data={"csrf_token": csrf_token(page), "verdict": "junk"})
+    assert "has been called already" in client.get(response.headers["Location"]).get_data(as_text=True)
+    with sessions() as s:
+        assert s.get(Lead, lead_id).verdict == "ok"

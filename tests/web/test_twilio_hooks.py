@@ -215,8 +215,13 @@ def test_fallback_ends_politely_and_records_the_failure(client, sessions, attemp
         ("/twilio/gather?attempt={attempt}&turn=99999999999999999999999999", {"CallSid": SID, "Digits": "1"}),
         ("/twilio/status?attempt={attempt}", {"CallSid": "C" * 500, "CallStatus": "x" * 5000}),
         ("/twilio/status", {}),
+        (
+            "/twilio/status?attempt={attempt}",
+            {"CallSid": SID, "CallStatus": "completed", "AnsweredBy": "m" * 300, "CallDuration": "9" * 40},
+        ),
+        ("/twilio/voice?attempt={attempt}", {"CallSid": SID, "AnsweredBy": "h" * 300}),
     ],
-    ids=["huge-attempt", "text-attempt", "huge-turn", "oversized-values", "nothing"],
+    ids=["huge-attempt", "text-attempt", "huge-turn", "oversized-values", "nothing", "huge-amd-duration", "huge-amd"],
 )
 def test_malformed_but_signed_requests_never_fail(client, sessions, attempt_id, path, params):  # type: ignore[no-untyped-def]
     response = signed_post(client, path.format(attempt=attempt_id), params)
