@@ -324,10 +324,16 @@ def _open_xlsx(path: Path, overrides: dict[str, str] | None) -> LeadFile:
         raise
 
     def data() -> Iterator[tuple[int, list[str]]]:
-        for number, values in enumerate(rows, start=header_row + 1):
-            cells = [_cell_text(v) for v in values]
-            if any(c.strip() for c in cells):
-                yield number, cells
+        number = header_row
+        try:
+            for number, values in enumerate(rows, start=header_row + 1):  # noqa: B007 (read in the except)
+                cells = [_cell_text(v) for v in values]
+                if any(c.strip() for c in cells):
+                    yield number, cells
+        except Exception as exc:  # openpyxl reads lazily: a damaged sheet fails here, not at open time
+            raise IntakeError(
+                f"{path}: cannot read row {number + 1} of the Excel file ({type(exc).__name__}: {exc})"
+            ) from None
 
     size = (sheet.max_row - header_row) if sheet.max_row else None
     return LeadFile(path, headers, mapping, data(), "xlsx", None, size, [book])
