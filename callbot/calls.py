@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from callbot import dnc, flow, queue
+from callbot import compliance, dnc, flow, queue
 from callbot import leads as lead_service
 from callbot.models import FINAL_CALL_STATUSES, CallAttempt, CallEvent, Lead
 from callbot.scripts import script_for
@@ -207,6 +207,7 @@ def _decide(session: Session, attempt: CallAttempt, outcome: str, now: dt.dateti
     elif outcome == "callback":
         lead_service.set_status(lead, "callback", now)
         lead.next_attempt_at = now + dt.timedelta(seconds=campaign.callback_delay_seconds)
+        lead.wait_reason = "callback"
     elif outcome == "opted_out":
         lead_service.set_status(lead, "opted_out", now)
         if lead.phone_e164:
@@ -224,13 +225,27 @@ def finish(session: Session, attempt: CallAttempt, now: dt.datetime) -> None:
     if lead.status != "dialing":
         return  # the conversation already decided the lead's fate
     lead_service.score_after_call(lead, attempt, now)
-    campaign = lead.campaign
-    if attempt.outcome in lead_service.RETRYABLE_OUTCOMES and lead.attempts < campaign.max_attempts:
-        lead_service.set_status(lead, "callable", now)
-        lead.next_attempt_at = now + dt.timedelta(seconds=campaign.retry_delay_seconds)
-    else:
+    delay = compliance.retry_delay(lead.campaign, attempt.outcome, _times(session, attempt), lead.attempts)
+    if delay is None:
         lead_service.set_status(lead, "unreachable", now)
-        lead.next_attempt_at = None
+        lead.next_attempt_at = lead.wait_reason = None
+    else:
+        lead_service.set_status(lead, "callable", now)
+        # Due at once or later: the window, the days and the per-number cap are checked again at dial time.
+        lead.next_attempt_at = now + delay if delay else None
+        lead.wait_reason = "retry" if delay else None
+
+
+def _times(session: Session, attempt: CallAttempt) -> int:
+    """How many of the lead's calls ended with this attempt's outcome (counting it; "canceled" as "failed")."""
+    outcome = compliance.RETRY_ALIASES.get(attempt.outcome or "", attempt.outcome)
+    same = [o for o, alias in compliance.RETRY_ALIASES.items() if alias == outcome] + [outcome]
+    earlier = session.scalar(
+        sa.select(sa.func.count()).where(
+            CallAttempt.lead_id == attempt.lead_id, CallAttempt.id != attempt.id, CallAttempt.outcome.in_(same)
+        )
+    )
+    return int(earlier or 0) + 1
 
 
 def _undecided_outcome(attempt: CallAttempt) -> str:

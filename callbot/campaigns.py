@@ -10,13 +10,13 @@ from sqlalchemy.orm import Session
 
 from callbot import compliance
 from callbot.errors import CallbotError, InvalidTransition
-from callbot.models import CallAttempt, Campaign, Lead, QueueItem
+from callbot.models import READY, WAITING, CallAttempt, Campaign, Lead, QueueItem
 
 LIFECYCLE = {
     "draft": {"scheduled", "running"},
-    "scheduled": {"running", "draft", "paused"},
+    "scheduled": {"running", "draft", "paused", "scheduled"},
     "running": {"paused", "completed"},
-    "paused": {"running", "completed"},
+    "paused": {"running", "completed", "scheduled"},
     "completed": set(),
 }
 
@@ -27,8 +27,12 @@ def create_campaign(session: Session, name: str, now: dt.datetime, *, preset: st
         raise CallbotError(f"a campaign named {name!r} exists already")
     if preset not in compliance.PRESETS:
         raise CallbotError(f"unknown rules preset {preset!r} (one of {', '.join(compliance.PRESETS)})")
-    campaign = Campaign(name=name, created_at=now, **fields)
+    campaign = Campaign(name=name, created_at=now)
     compliance.apply_preset(campaign, preset)
+    for key, value in fields.items():  # explicit settings win over the preset's
+        setattr(campaign, key, value)
+    if campaign.retry_policy:
+        compliance.check_retry_policy(campaign.retry_policy)
     session.add(campaign)
     session.flush()
     return campaign
@@ -51,6 +55,8 @@ def change_status(campaign: Campaign, status: str, now: dt.datetime, *, starts_a
         campaign.starts_at = now
     if status == "completed":
         campaign.completed_at = now
+    if status in ("running", "completed"):
+        campaign.status_note = None
     campaign.status = status
 
 
@@ -146,3 +152,80 @@ def pending_now(
         ),
     )
     return int(session.scalar(live) or 0) + int(session.scalar(due) or 0)
+
+
+# Statuses in which a lead needs nothing more from the dialer.
+DONE_STATUSES = ("queued", "follow_up", "won", "not_interested", "wrong_number", "opted_out", "unreachable")
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a campaign's callable leads stand right now, and why those that wait are waiting."""
+
+    status: str
+    called: int  # leads with at least one call
+    live: int  # calls in progress
+    due_now: int  # may be dialled now (window open)
+    waiting_window: int  # due, but their calling window (hours, weekday, holiday) is closed
+    retries_due: int  # waiting for a retry time
+    callbacks: int  # waiting for the time the person asked for
+    capped: int  # waiting for the per-number cap (a call to the number in the last 24 h)
+    done: int  # nothing more to dial
+    rejected: int  # junk, duplicates, blocked at intake
+    next_opening: dt.datetime | None  # when the closed window opens again (the campaign's zone)
+    reasons: dict[str, int]  # every wait reason with its count
+
+    def as_dict(self) -> dict[str, object]:
+        data = dict(self.__dict__)
+        data["next_opening"] = self.next_opening.isoformat() if self.next_opening else None
+        return data
+
+
+def progress(session: Session, campaign: Campaign, now: dt.datetime) -> Progress:
+    """Count a campaign's leads by what the dialer can do with them now (grouped queries, no row loads)."""
+    statuses = status_counts(session, campaign.id)
+    ready_by_zone = dict(
+        session.execute(
+            sa.select(Lead.timezone, sa.func.count())
+            .where(Lead.campaign_id == campaign.id, sa.text(READY))
+            .group_by(Lead.timezone)
+        ).all()
+    )
+    due = sum(n for zone, n in ready_by_zone.items() if compliance.zone_open(campaign, zone, now))
+    waiting = dict(
+        session.execute(
+            sa.select(Lead.wait_reason, sa.func.count())
+            .where(Lead.campaign_id == campaign.id, sa.text(WAITING))
+            .group_by(Lead.wait_reason)
+        ).all()
+    )
+    live = session.scalar(
+        sa.select(sa.func.count()).where(CallAttempt.campaign_id == campaign.id, CallAttempt.live.is_(True))
+    )
+    called = session.scalar(sa.select(sa.func.count()).where(Lead.campaign_id == campaign.id, Lead.attempts > 0))
+    closed = sum(ready_by_zone.values()) - due
+    reasons = {str(reason or "retry"): n for reason, n in waiting.items()}
+    if closed:
+        reasons["window"] = reasons.get("window", 0) + closed
+    return Progress(
+        status=campaign.status,
+        called=int(called or 0),
+        live=int(live or 0),
+        due_now=due,
+        waiting_window=closed + waiting.get("window", 0),
+        retries_due=waiting.get("retry", 0) + waiting.get(None, 0),
+        callbacks=waiting.get("callback", 0),
+        capped=waiting.get("number_cap", 0),
+        done=sum(statuses.get(s, 0) for s in DONE_STATUSES),
+        rejected=statuses.get("rejected", 0),
+        next_opening=None if due else compliance.next_opening(campaign, None, now),
+        reasons=reasons,
+    )
+
+
+def schedule(campaign: Campaign, starts_at: dt.datetime, now: dt.datetime) -> None:
+    """Schedule a draft (or paused, not yet started) campaign to start at `starts_at`; the dialer starts it then."""
+    if starts_at.tzinfo is None:
+        raise CallbotError("a start time needs its time zone")
+    change_status(campaign, "scheduled", now, starts_at=starts_at)
+    campaign.status_note = None

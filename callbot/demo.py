@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from callbot import campaigns, intake, users
+from callbot import campaigns, compliance, intake, users
 from callbot.db import make_engine, make_sessionmaker, upgrade, utcnow
 from callbot.dialer import Dialer, start_scheduler
 from callbot.runtime import ServerThread
@@ -78,7 +78,7 @@ def run(
             preset="permissive",
             company="Công ty Demo ABC",
             service="khóa học tiếng Anh",
-            retry_delay_seconds=2,
+            retry_policy=compliance.uniform_retries(2, 3),
             max_attempts=3,
             max_concurrent_calls=25,
             ring_timeout_seconds=20,

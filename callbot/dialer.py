@@ -1,57 +1,48 @@
-"""The dialer: starts due campaigns and places calls best lead first, inside the window, under rate and caps."""
+"""The dialer: places calls best lead first, inside each lead's window, under shared rate and concurrency caps.
+
+Every call passes one guard (`compliance.refusal`) inside the transaction that claims the lead. That transaction
+first locks the account's rate-limit row, so claims are serialised across dialer processes (SQLite serialises
+writers anyway with BEGIN IMMEDIATE): the live-call counts, the per-number cap and the token buckets are read
+and changed by one claimer at a time, and the lead row itself is taken with FOR UPDATE SKIP LOCKED.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from callbot import calls, compliance, dnc
+from callbot import calls, compliance
 from callbot import leads as lead_service
 from callbot.db import utcnow
 from callbot.errors import TelephonyError
-from callbot.models import CallAttempt, Campaign, Lead
+from callbot.models import READY, WAITING, CallAttempt, Campaign, Lead, Lease, RateLimit
 from callbot.settings import Settings
 from callbot.telephony import Telephony
 
 log = logging.getLogger(__name__)
 
-# A claimed lead goes straight from a dialable status to "dialing" in one UPDATE; keep that legal.
+# A claimed lead goes from a dialable status to "dialing"; keep that legal.
 assert all("dialing" in lead_service.TRANSITIONS[s] for s in lead_service.DIALABLE)
-# An attempt with no CallSid this long after creation never reached the provider (we crashed in between).
+# An attempt with no CallSid this long after creation never reached the provider, or we crashed before saving it.
 ORPHAN_AFTER = dt.timedelta(minutes=2)
-# A live call not heard of for this long is fetched from the API to learn how it ended.
+# A live call not heard of for this long is fetched from the API to learn how it ended, then every RECHECK_EVERY.
 RECONCILE_AFTER = dt.timedelta(minutes=15)
-
-
-class TokenBucket:
-    """Calls-per-second limiter: `rate` tokens a second, at most `burst` saved up."""
-
-    def __init__(self, rate: float, burst: float | None = None, clock: Callable[[], float] = time.monotonic):
-        self.rate = rate
-        self.burst = burst if burst is not None else max(1.0, rate)
-        self._clock = clock
-        self._tokens = self.burst
-        self._last = clock()
-        self._lock = threading.Lock()
-
-    def take(self) -> bool:
-        """Take one token if there is one."""
-        with self._lock:
-            now = self._clock()
-            self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
-            self._last = now
-            if self._tokens >= 1:
-                self._tokens -= 1
-                return True
-            return False
+RECHECK_EVERY = dt.timedelta(minutes=5)
+# Leads refused by the guard in one claim before the claimer gives the next campaign its turn.
+MAX_REFUSALS_PER_CLAIM = 50
+ACCOUNT_BUCKET = "account"
 
 
 @dataclass(frozen=True)
@@ -62,8 +53,54 @@ class Claim:
     ring_timeout: int
 
 
+# Why a claim found no lead: the campaign is done for this tick; "account_rate" ends the whole tick.
+STOP_REASONS = ("stopped", "account_full", "campaign_full", "account_rate", "campaign_rate", "empty")
+
+
+# ---- shared token buckets ---------------------------------------------------------------------------------
+
+
+def _upsert_ignore(session: Session, table: sa.Table, values: dict[str, object]) -> None:
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(table).values(**values).on_conflict_do_nothing())
+
+
+def take_tokens(session: Session, buckets: list[tuple[str, float]], now: float) -> str | None:
+    """Take one token from each named bucket (rate per second; burst = max(1, rate)), all or none.
+
+    The bucket rows are locked (PostgreSQL) or written under the SQLite writer lock: one claimer at a time.
+    Returns None when the tokens were taken, else the name of the first empty bucket.
+    """
+    rows = []
+    for name, rate in sorted(buckets):
+        burst = max(1.0, rate)
+        _upsert_ignore(session, RateLimit.__table__, {"name": name, "tokens": burst, "updated": now})
+        row = session.get(RateLimit, name, with_for_update=True, populate_existing=True)
+        assert row is not None
+        row.tokens = min(burst, row.tokens + max(0.0, now - row.updated) * rate)
+        row.updated = max(row.updated, now)
+        rows.append((name, row))
+    for name, row in rows:
+        if row.tokens < 1:
+            return name
+    for _, row in rows:
+        row.tokens -= 1
+    return None
+
+
+def lock_account(session: Session, now: float, rate: float) -> RateLimit:
+    """Lock the account's bucket row: the start of every claim transaction, so claims never interleave."""
+    _upsert_ignore(session, RateLimit.__table__, {"name": ACCOUNT_BUCKET, "tokens": max(1.0, rate), "updated": now})
+    row = session.get(RateLimit, ACCOUNT_BUCKET, with_for_update=True, populate_existing=True)
+    assert row is not None
+    return row
+
+
+# ---- the dialer -------------------------------------------------------------------------------------------
+
+
 class Dialer:
-    """One dialer per deployment; `tick` is idempotent and safe to run from a scheduler every second."""
+    """Runs in one or more processes; `tick` is safe to run from a scheduler every second, and concurrently."""
 
     def __init__(
         self,
@@ -71,25 +108,27 @@ class Dialer:
         telephony: Telephony,
         settings: Settings,
         clock: Callable[[], dt.datetime] = utcnow,
+        rate_clock: Callable[[], float] = time.time,
     ):
         self.sessions = sessions
         self.telephony = telephony
         self.settings = settings
         self.urls = calls.CallUrls(settings.public_url)
         self.clock = clock
-        self.bucket = TokenBucket(settings.calls_per_second)
+        self.rate_clock = rate_clock
         self._lock = threading.Lock()
 
     def tick(self) -> int:
-        """One round: start due campaigns, place what calls the rules allow, finish idle campaigns."""
+        """One round: wake due leads, place what calls the rules allow, settle silent calls, finish idle campaigns."""
         if not self._lock.acquire(blocking=False):
             return 0  # the previous tick is still running
         try:
             now = self.clock()
             with self.sessions.begin() as session:
-                start_due_campaigns(session, now)
-                running = list(session.scalars(sa.select(Campaign.id).where(Campaign.status == "running")))
-            placed = sum(self._dial_campaign(campaign_id) for campaign_id in running)
+                wake_due_leads(session, now)
+                running = list(session.scalars(sa.select(Campaign).where(Campaign.status == "running")))
+                active = {c.id: compliance.open_zones(c, now) for c in running}
+            placed = self._dial(active)
             self.reconcile()
             with self.sessions.begin() as session:
                 complete_idle_campaigns(session, self.clock())
@@ -97,48 +136,56 @@ class Dialer:
         finally:
             self._lock.release()
 
-    def _dial_campaign(self, campaign_id: int) -> int:
-        now = self.clock()
-        with self.sessions.begin() as session:
-            campaign = session.get(Campaign, campaign_id)
-            if campaign is None or campaign.status != "running" or not compliance.window_open(campaign, now):
-                return 0
-            free = min(
-                campaign.max_concurrent_calls - live_calls(session, campaign_id),
-                self.settings.max_concurrent_calls - live_calls(session),
-            )
+    def _dial(self, zones_by_campaign: dict[int, list[str | None]]) -> int:
+        """Claim and place calls one campaign after another in turn, until every campaign is done for this tick."""
+        turn = [cid for cid, zones in zones_by_campaign.items() if zones]
         placed = 0
-        while placed < free and self.bucket.take():
-            claim = self._claim(campaign_id)
-            if claim is None:
-                break
-            self._place(claim)
-            placed += 1
+        while turn:
+            for campaign_id in list(turn):
+                claim = self._claim(campaign_id, zones_by_campaign[campaign_id])
+                if claim == "account_rate" or claim == "account_full":
+                    return placed
+                if isinstance(claim, str):
+                    turn.remove(campaign_id)
+                    continue
+                self._place(claim)
+                placed += 1
         return placed
 
-    def _claim(self, campaign_id: int) -> Claim | None:
-        """Claim the best due lead and create its attempt row, in one transaction, before any API call."""
-        while True:
-            now = self.clock()
-            try:
-                with self.sessions.begin() as session:
-                    lead = claim_lead(session, campaign_id, now)
+    def _claim(self, campaign_id: int, zones: list[str | None]) -> Claim | str:
+        """Claim the best due lead the rules allow and create its attempt, in one transaction, before any API call."""
+        now = self.clock()
+        rate_now = self.rate_clock()
+        try:
+            with self.sessions.begin() as session:
+                lock_account(session, rate_now, self.settings.calls_per_second)
+                campaign = session.get(Campaign, campaign_id, populate_existing=True)
+                if campaign is None or campaign.status != "running":
+                    return "stopped"
+                if live_calls(session) >= self.settings.max_concurrent_calls:
+                    return "account_full"
+                if live_calls(session, campaign_id) >= campaign.max_concurrent_calls:
+                    return "campaign_full"
+                for _ in range(MAX_REFUSALS_PER_CLAIM):
+                    lead = next_lead(session, campaign, zones)
                     if lead is None:
-                        return None
-                    if lead.phone_e164 is None or dnc.is_listed(session, lead.phone_e164):
-                        lead_service.set_status(lead, "opted_out", now)
-                        log.info("lead %s not called: on the do-not-call list", lead.id)
+                        return "empty"
+                    refused = compliance.refusal(session, campaign, lead, now)
+                    if refused is not None:
+                        defer(lead, refused, now)
                         continue
-                    attempt = CallAttempt(
-                        lead_id=lead.id, campaign_id=campaign_id, attempt_no=lead.attempts, created_at=now
-                    )
-                    session.add(attempt)
-                    session.flush()
-                    return Claim(attempt.id, lead.id, lead.phone_e164, lead.campaign.ring_timeout_seconds)
-            except IntegrityError:
-                # The lead is already in a live call (the unique index said so): leave it alone this round.
-                log.warning("claim in campaign %s refused by the live-call constraint", campaign_id)
-                return None
+                    buckets = [(ACCOUNT_BUCKET, self.settings.calls_per_second)]
+                    if campaign.calls_per_second:
+                        buckets.append((f"campaign:{campaign_id}", campaign.calls_per_second))
+                    empty = take_tokens(session, buckets, rate_now)
+                    if empty is not None:
+                        return "account_rate" if empty == ACCOUNT_BUCKET else "campaign_rate"
+                    return _start_attempt(session, campaign, lead, now)
+                return "empty"
+        except IntegrityError:
+            # The lead is already in a live call (the unique index said so): leave it alone this round.
+            log.warning("claim in campaign %s refused by the live-call constraint", campaign_id)
+            return "empty"
 
     def _place(self, claim: Claim) -> None:
         """Ask the provider to call; record the CallSid, or the failure and its retry."""
@@ -168,7 +215,7 @@ class Dialer:
                     attempt.status = "queued"
 
     def reconcile(self) -> int:
-        """Settle live attempts we stopped hearing about: orphans fail, silent calls are fetched from the API."""
+        """Settle live attempts we stopped hearing about, asking the provider how they ended."""
         now = self.clock()
         settled = 0
         with self.sessions.begin() as session:
@@ -183,59 +230,129 @@ class Dialer:
                                 CallAttempt.created_at < now - RECONCILE_AFTER,
                             ),
                         ),
+                        sa.or_(CallAttempt.checked_at.is_(None), CallAttempt.checked_at < now - RECHECK_EVERY),
                     )
                 )
             )
         for attempt in stale:
-            info = None
-            if attempt.call_sid:
-                try:
-                    info = self.telephony.fetch_call(attempt.call_sid)
-                except TelephonyError as exc:
-                    log.warning("cannot reconcile %s: %s", attempt.call_sid, exc)
-                    continue
+            try:
+                sid = attempt.call_sid or self._find_lost_call(attempt)
+                info = self.telephony.fetch_call(sid) if sid else None
+            except TelephonyError as exc:
+                log.warning("cannot reconcile attempt %s: %s", attempt.id, exc)
+                continue
             with self.sessions.begin() as session:
-                current = session.get(CallAttempt, attempt.id, with_for_update=True)
+                current = session.get(CallAttempt, attempt.id, with_for_update=True, populate_existing=True)
                 if current is None or not current.live:
                     continue
+                current.checked_at = now
                 if info is None:
-                    current.status, current.error = (
-                        "failed",
-                        "no CallSid: the call never reached the provider",
-                    )
-                elif info.status in calls.FINAL_CALL_STATUSES:
+                    current.status, current.error = "failed", "no CallSid: the call never reached the provider"
+                else:
+                    current.call_sid = current.call_sid or info.sid
+                    if info.status not in calls.FINAL_CALL_STATUSES:
+                        continue  # still going: look again later
                     current.status = info.status
                     current.duration_seconds = info.duration
                     current.answered_by = current.answered_by or info.answered_by
-                else:
-                    continue
                 calls.finish(session, current, now)
                 settled += 1
         return settled
 
-
-def claim_lead(session: Session, campaign_id: int, now: dt.datetime) -> Lead | None:
-    """Atomically move the best due lead of a campaign to "dialing" (score, then freshest) and return it."""
-    best = (
-        sa.select(Lead.id)
-        .where(
-            Lead.campaign_id == campaign_id,
-            Lead.status.in_(lead_service.DIALABLE),
-            sa.or_(Lead.next_attempt_at.is_(None), Lead.next_attempt_at <= now),
+    def _find_lost_call(self, attempt: CallAttempt) -> str | None:
+        """The provider's call for an attempt whose CallSid we never saved (a crash right after placing it)."""
+        if not attempt.to_number:
+            return None
+        found = self.telephony.find_calls(
+            to=attempt.to_number, from_=self.settings.twilio_caller_id, since=attempt.created_at
         )
-        .order_by(Lead.score.desc(), Lead.registered_at.desc().nulls_last(), Lead.id)
+        with self.sessions() as session:
+            for info in sorted(found, key=lambda i: i.sid):
+                owned = session.scalar(sa.select(CallAttempt.id).where(CallAttempt.call_sid == info.sid))
+                if owned is None:
+                    log.info("attempt %s: adopted call %s found at the provider", attempt.id, info.sid)
+                    return info.sid
+        return None
+
+
+def _start_attempt(session: Session, campaign: Campaign, lead: Lead, now: dt.datetime) -> Claim:
+    lead_service.set_status(lead, "dialing", now)
+    lead.attempts += 1
+    lead.next_attempt_at = lead.wait_reason = None
+    lead.priority = 0  # speed to lead is for the first call only
+    attempt = CallAttempt(
+        lead_id=lead.id, campaign_id=campaign.id, attempt_no=lead.attempts, to_number=lead.phone_e164, created_at=now
+    )
+    session.add(attempt)
+    session.flush()
+    assert lead.phone_e164 is not None
+    return Claim(attempt.id, lead.id, lead.phone_e164, campaign.ring_timeout_seconds)
+
+
+def defer(lead: Lead, refused: compliance.Refusal, now: dt.datetime) -> None:
+    """Put a refused lead aside: blocked for good, or until the rule allows the call."""
+    log.info("lead %s not called: %s", lead.id, refused.reason)
+    if refused.retry_at is None:
+        lead_service.set_status(lead, "opted_out", now)
+        lead.next_attempt_at = None
+    else:
+        lead.next_attempt_at = refused.retry_at
+    lead.wait_reason = refused.reason
+
+
+def _ready(campaign: Campaign, zones: list[str | None]) -> sa.ColumnElement[bool]:
+    conditions: list[sa.ColumnElement[bool]] = [Lead.campaign_id == campaign.id, sa.text(READY)]
+    named = [z for z in zones if z is not None]
+    if len(zones) < len(compliance.campaign_zones(campaign)):  # some zones are closed: keep to the open ones
+        in_zone = [Lead.timezone.in_(named)] if named else []
+        if None in zones:
+            in_zone.append(Lead.timezone.is_(None))
+        conditions.append(sa.or_(*in_zone))
+    return sa.and_(*conditions)
+
+
+def next_lead(session: Session, campaign: Campaign, zones: list[str | None]) -> Lead | None:
+    """The best lead due now in an open zone (priority, score, freshest registration, newest), locked."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    registered = Lead.registered_at.desc().nulls_last() if postgres else Lead.registered_at.desc()
+    lead_id = session.scalar(
+        sa.select(Lead.id)
+        .where(_ready(campaign, zones))
+        .order_by(Lead.campaign_id, Lead.priority.desc(), Lead.score.desc(), registered, Lead.id.desc())
         .limit(1)
         .with_for_update(skip_locked=True)
-        .scalar_subquery()
-    )
-    lead_id = session.scalar(
-        sa.update(Lead)
-        .where(Lead.id == best, Lead.status.in_(lead_service.DIALABLE))
-        .values(status="dialing", attempts=Lead.attempts + 1, next_attempt_at=None, updated_at=now)
-        .returning(Lead.id)
-        .execution_options(synchronize_session=False)
     )
     return None if lead_id is None else session.get(Lead, lead_id, populate_existing=True)
+
+
+def claim_lead(session: Session, campaign_id: int, now: dt.datetime) -> Lead | None:
+    """Move the best due lead of a campaign to "dialing" without the guard (tests of the claim's atomicity)."""
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        return None
+    lead = next_lead(session, campaign, compliance.campaign_zones(campaign))
+    if lead is None:
+        return None
+    updated = session.execute(
+        sa.update(Lead)
+        .where(Lead.id == lead.id, Lead.status.in_(lead_service.DIALABLE))
+        .values(status="dialing", attempts=Lead.attempts + 1, next_attempt_at=None, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if updated.rowcount != 1:
+        return None
+    return session.get(Lead, lead.id, populate_existing=True)
+
+
+def wake_due_leads(session: Session, now: dt.datetime) -> int:
+    """Leads whose retry, callback or cap time has come become due (through the waiting index, not a scan)."""
+    result = session.execute(
+        sa.update(Lead)
+        .where(sa.text(WAITING), Lead.next_attempt_at <= now)
+        .values(next_attempt_at=None, wait_reason=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
 
 
 def live_calls(session: Session, campaign_id: int | None = None) -> int:
@@ -247,10 +364,11 @@ def live_calls(session: Session, campaign_id: int | None = None) -> int:
 
 
 def start_due_campaigns(session: Session, now: dt.datetime) -> list[int]:
-    """Move scheduled campaigns whose start time has come to running."""
+    """Move scheduled campaigns whose start time has come to running (the scheduler's job does it on time)."""
     due = list(session.scalars(sa.select(Campaign).where(Campaign.status == "scheduled", Campaign.starts_at <= now)))
     for campaign in due:
         campaign.status = "running"
+        campaign.status_note = None
         log.info("campaign %s started", campaign.id)
     return [c.id for c in due]
 
@@ -267,24 +385,170 @@ def complete_idle_campaigns(session: Session, now: dt.datetime) -> list[int]:
     for campaign in done:
         campaign.status = "completed"
         campaign.completed_at = now
+        log.info("campaign %s completed: no lead left to call", campaign.id)
     return [c.id for c in done]
 
 
-def start_scheduler(dialer: Dialer, *, background: bool = True, interval: float | None = None):  # type: ignore[no-untyped-def]
-    """An APScheduler running `dialer.tick` every `interval` seconds (one scheduler per deployment)."""
-    from apscheduler.schedulers.background import BackgroundScheduler
-    from apscheduler.schedulers.blocking import BlockingScheduler
+# ---- the scheduler ----------------------------------------------------------------------------------------
 
-    scheduler = (BackgroundScheduler if background else BlockingScheduler)(timezone="UTC")
-    scheduler.add_job(
-        dialer.tick,
-        "interval",
-        seconds=interval or dialer.settings.dialer_tick_seconds,
-        id="dialer-tick",
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=30,
-        replace_existing=True,
-    )
-    scheduler.start()
+SCHEDULER_LEASE = "scheduler"
+LEASE_FOR = dt.timedelta(seconds=30)
+_active: dict[str, sessionmaker[Session]] = {}  # the sessions of this process's scheduler, for its stored jobs
+
+
+def take_lease(
+    sessions: sessionmaker[Session], name: str, holder: str, now: dt.datetime, length: dt.timedelta = LEASE_FOR
+) -> bool:
+    """Take or renew a named lease; True while `holder` holds it (another holder's lease must have expired)."""
+    with sessions.begin() as session:
+        _upsert_ignore(session, Lease.__table__, {"name": name, "holder": holder, "expires_at": now + length})
+        lease = session.get(Lease, name, with_for_update=True, populate_existing=True)
+        assert lease is not None
+        if lease.holder != holder and lease.expires_at > now:
+            return False
+        lease.holder, lease.expires_at = holder, now + length
+        return True
+
+
+def release_lease(sessions: sessionmaker[Session], name: str, holder: str) -> None:
+    with sessions.begin() as session:
+        session.execute(sa.delete(Lease).where(Lease.name == name, Lease.holder == holder))
+
+
+def run_scheduled_start(campaign_id: int) -> None:
+    """The stored job of a scheduled campaign: start it (if it is still scheduled)."""
+    sessions = _active.get("sessions")
+    if sessions is None:
+        return
+    with sessions.begin() as session:
+        campaign = session.get(Campaign, campaign_id, with_for_update=True)
+        if campaign is not None and campaign.status == "scheduled":
+            campaign.status, campaign.status_note = "running", None
+            log.info("campaign %s started on schedule", campaign_id)
+
+
+def start_job_id(campaign_id: int) -> str:
+    return f"campaign-start-{campaign_id}"
+
+
+class DialerService:
+    """A dialer process: ticks always; the process holding the scheduler lease also runs the stored jobs.
+
+    APScheduler's job store cannot be shared by several processes, so exactly one holds it (the lease); any
+    number of processes may tick. The stored jobs start scheduled campaigns on time, across restarts.
+    """
+
+    def __init__(self, dialer: Dialer, *, interval: float | None = None, start_grace: int | None = None):
+        self.dialer = dialer
+        self.interval = interval or dialer.settings.dialer_tick_seconds
+        self.start_grace = start_grace if start_grace is not None else dialer.settings.start_grace_seconds
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.leader = False
+        self.scheduler = None
+
+    def start(self, *, background: bool = True):  # type: ignore[no-untyped-def]
+        from apscheduler.events import EVENT_JOB_MISSED
+        from apscheduler.schedulers.background import BackgroundScheduler
+        from apscheduler.schedulers.blocking import BlockingScheduler
+
+        scheduler = (BackgroundScheduler if background else BlockingScheduler)(timezone="UTC")
+        self.scheduler = scheduler
+        scheduler.add_listener(self._missed, EVENT_JOB_MISSED)
+        scheduler.add_job(
+            self._tick,
+            "interval",
+            seconds=self.interval,
+            id="dialer-tick",
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=30,
+            replace_existing=True,
+        )
+        if background:
+            self._lead()
+        scheduler.start()
+        return scheduler
+
+    def stop(self) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        if self.leader:
+            release_lease(self.dialer.sessions, SCHEDULER_LEASE, self.holder)
+            self.leader = False
+            _active.pop("sessions", None)
+
+    def _tick(self) -> None:
+        self._lead()
+        self.dialer.tick()
+
+    def _lead(self) -> None:
+        """Hold the scheduler lease (or take it when its holder died) and keep the stored jobs in step."""
+        now = self.dialer.clock()
+        holds = take_lease(self.dialer.sessions, SCHEDULER_LEASE, self.holder, now)
+        if holds and not self.leader:
+            from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+
+            _active["sessions"] = self.dialer.sessions
+            engine = self.dialer.sessions.kw["bind"]
+            self.scheduler.add_jobstore(SQLAlchemyJobStore(engine=engine), alias="stored")
+            self.leader = True
+            log.info("this dialer runs the scheduled jobs")
+        elif not holds and self.leader:
+            self.scheduler.remove_jobstore("stored", shutdown=True)
+            self.leader = False
+            log.warning("scheduler lease lost: another dialer runs the scheduled jobs now")
+        if self.leader:
+            self._sync_jobs()
+
+    def _sync_jobs(self) -> None:
+        """A stored start job for every scheduled campaign, at its start time; none for the others."""
+        from apscheduler.jobstores.base import JobLookupError
+
+        with self.dialer.sessions() as session:
+            scheduled = dict(
+                session.execute(sa.select(Campaign.id, Campaign.starts_at).where(Campaign.status == "scheduled")).all()
+            )
+        jobs = {job.id: job for job in self.scheduler.get_jobs(jobstore="stored")}
+        for campaign_id, starts_at in scheduled.items():
+            job = jobs.get(start_job_id(campaign_id))
+            if job is not None and job.trigger.run_date == starts_at:
+                continue
+            self.scheduler.add_job(
+                "callbot.dialer:run_scheduled_start",
+                "date",
+                run_date=starts_at,
+                args=[campaign_id],
+                id=start_job_id(campaign_id),
+                jobstore="stored",
+                replace_existing=True,
+                misfire_grace_time=self.start_grace,
+                coalesce=True,
+            )
+        for job_id in jobs:
+            if job_id.startswith("campaign-start-") and int(job_id.rsplit("-", 1)[1]) not in scheduled:
+                try:
+                    self.scheduler.remove_job(job_id, jobstore="stored")
+                except JobLookupError:
+                    pass
+
+    def _missed(self, event) -> None:  # type: ignore[no-untyped-def]
+        """A start missed by more than the grace period (the dialer was down): pause, and say why."""
+        if not str(event.job_id).startswith("campaign-start-"):
+            return
+        campaign_id = int(str(event.job_id).rsplit("-", 1)[1])
+        with self.dialer.sessions.begin() as session:
+            campaign = session.get(Campaign, campaign_id, with_for_update=True)
+            if campaign is not None and campaign.status == "scheduled":
+                campaign.status = "paused"
+                campaign.status_note = (
+                    f"start at {campaign.starts_at:%Y-%m-%d %H:%M} UTC missed while no dialer ran; resume to start"
+                )
+                log.warning("campaign %s: scheduled start missed, paused", campaign_id)
+
+
+def start_scheduler(dialer: Dialer, *, background: bool = True, interval: float | None = None):  # type: ignore[no-untyped-def]
+    """Run a dialer process (see DialerService) and return its APScheduler scheduler."""
+    service = DialerService(dialer, interval=interval)
+    scheduler = service.start(background=background)
+    scheduler.callbot_service = service  # type: ignore[attr-defined]
     return scheduler

@@ -26,8 +26,6 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "opted_out": frozenset(),
 }
 DIALABLE = ("callable", "callback")
-# Outcomes of an attempt after which the lead may be tried again (until the campaign's maximum).
-RETRYABLE_OUTCOMES = ("no_answer", "busy", "failed", "canceled", "voicemail", "hung_up", "no_input")
 
 
 def set_status(lead: Lead, status: str, now: dt.datetime) -> None:

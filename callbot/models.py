@@ -21,6 +21,9 @@ NAMING = {
 # Call statuses that mean the call is still alive at Twilio (or about to be).
 LIVE_CALL_STATUSES = ("created", "queued", "initiated", "ringing", "in-progress")
 FINAL_CALL_STATUSES = ("completed", "busy", "no-answer", "failed", "canceled")
+# A lead the dialer may take now, and one waiting for its time (the predicates of two partial indexes).
+READY = "status IN ('callable', 'callback') AND next_attempt_at IS NULL"
+WAITING = "status IN ('callable', 'callback') AND next_attempt_at IS NOT NULL"
 
 
 class Base(DeclarativeBase):
@@ -56,10 +59,22 @@ class Campaign(Base):
     timezone: Mapped[str] = mapped_column(sa.String(64), default="Asia/Ho_Chi_Minh")
     window_start: Mapped[dt.time] = mapped_column(default=dt.time(8, 0))
     window_end: Mapped[dt.time] = mapped_column(default=dt.time(17, 0))
+    # Days calls are allowed on (ISO weekdays, "1" = Monday … "7" = Sunday) and the public holidays to skip.
+    weekdays: Mapped[str] = mapped_column(sa.String(7), default="123456")
+    holiday_country: Mapped[str | None] = mapped_column(sa.String(2))
+    extra_holidays: Mapped[list[Any]] = mapped_column(default=list)  # ISO dates ("2026-12-31")
+    # At most this many calls to one number within `number_cap_hours`, counted across every campaign (0 = no cap).
+    max_calls_per_number: Mapped[int] = mapped_column(default=1)
+    number_cap_hours: Mapped[int] = mapped_column(default=24)
     max_attempts: Mapped[int] = mapped_column(default=3)
-    retry_delay_seconds: Mapped[int] = mapped_column(default=1800)
+    # Per outcome: {"no_answer": {"delays": [1800, 7200, 86400], "max": 3}, …}; missing outcomes use the defaults.
+    retry_policy: Mapped[dict[str, Any]] = mapped_column(default=dict)
     callback_delay_seconds: Mapped[int] = mapped_column(default=86400)
     max_concurrent_calls: Mapped[int] = mapped_column(default=5)
+    calls_per_second: Mapped[float | None] = mapped_column(sa.Float)  # the campaign's own pace, under the account's
+    # The distinct time zones of the campaign's leads (besides `timezone`), kept up to date by intake.
+    lead_timezones: Mapped[list[Any]] = mapped_column(default=list)
+    status_note: Mapped[str | None] = mapped_column(sa.String(300))  # why it was paused, e.g. a missed start
     ring_timeout_seconds: Mapped[int] = mapped_column(default=30)
     language: Mapped[str] = mapped_column(sa.String(5), default="vi")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -81,6 +96,33 @@ class Lead(Base):
             postgresql_where=sa.text("verdict IN ('ok', 'suspect')"),
         ),
         sa.Index("ix_leads_dial_order", "campaign_id", "status", "next_attempt_at"),
+        # The dialer's order among leads due now (priority, score, freshest registration, newest row): one index
+        # walk, whatever the campaign's size. PostgreSQL sorts NULLs first when descending; SQLite last.
+        sa.Index(
+            "ix_leads_ready",
+            "campaign_id",
+            sa.desc("priority"),
+            sa.desc("score"),
+            sa.desc("registered_at"),
+            sa.desc("id"),
+            sqlite_where=sa.text(READY),
+        ).ddl_if(dialect="sqlite"),
+        sa.Index(
+            "ix_leads_ready",
+            "campaign_id",
+            sa.desc("priority"),
+            sa.desc("score"),
+            sa.text("registered_at DESC NULLS LAST"),
+            sa.desc("id"),
+            postgresql_where=sa.text(READY),
+        ).ddl_if(dialect="postgresql"),
+        # Leads waiting for a retry or a callback time, found by when they fall due.
+        sa.Index(
+            "ix_leads_waiting",
+            "next_attempt_at",
+            sqlite_where=sa.text(WAITING),
+            postgresql_where=sa.text(WAITING),
+        ),
         # Looking a number up within a campaign (intake's duplicates); without it SQLite scans the campaign.
         sa.Index("ix_leads_campaign_phone", "campaign_id", "phone_e164"),
     )
@@ -102,7 +144,12 @@ class Lead(Base):
     import_batch: Mapped[str | None] = mapped_column(sa.String(32), index=True)  # which upload it came in
     status: Mapped[str] = mapped_column(sa.String(20), default="new")
     attempts: Mapped[int] = mapped_column(default=0)
+    # NULL: due now (when its window is open); a time: waiting until then for a retry, a callback or a cap.
     next_attempt_at: Mapped[dt.datetime | None]
+    wait_reason: Mapped[str | None] = mapped_column(sa.String(30))  # why it waits: retry · callback · number_cap …
+    priority: Mapped[int] = mapped_column(default=0)  # 1: arrived live (speed to lead), dialled before the rest
+    # The number's time zones ("America/New_York"; several joined by ","); NULL: the campaign's time zone.
+    timezone: Mapped[str | None] = mapped_column(sa.String(200))
     last_outcome: Mapped[str | None] = mapped_column(sa.String(30))
     pre_score: Mapped[int] = mapped_column(default=0)
     score: Mapped[int] = mapped_column(default=0)
@@ -127,12 +174,22 @@ class CallAttempt(Base):
             postgresql_where=sa.text("live"),
         ),
         sa.UniqueConstraint("lead_id", "attempt_no"),
+        # Live calls per campaign, counted on every claim.
+        sa.Index(
+            "ix_call_attempts_live_campaign",
+            "campaign_id",
+            sqlite_where=sa.text("live"),
+            postgresql_where=sa.text("live"),
+        ),
+        # Calls to one number in the last 24 h, across campaigns (the per-number cap).
+        sa.Index("ix_call_attempts_number_time", "to_number", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lead_id: Mapped[int] = mapped_column(sa.ForeignKey("leads.id", ondelete="CASCADE"), index=True)
     campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
     attempt_no: Mapped[int]
+    to_number: Mapped[str | None] = mapped_column(sa.String(20))  # the E.164 number dialled
     call_sid: Mapped[str | None] = mapped_column(sa.String(40), unique=True)
     status: Mapped[str] = mapped_column(sa.String(20), default="created")
     live: Mapped[bool] = mapped_column(default=True)
@@ -144,6 +201,7 @@ class CallAttempt(Base):
     duration_seconds: Mapped[int | None]
     error: Mapped[str | None] = mapped_column(sa.String(500))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    checked_at: Mapped[dt.datetime | None]  # last time the reconciler asked the provider about it
     answered_at: Mapped[dt.datetime | None]
     ended_at: Mapped[dt.datetime | None]
 
@@ -210,3 +268,33 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(sa.String(50))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class RateLimit(Base):
+    """A token bucket shared by every dialer process: the row is locked while a call is claimed."""
+
+    __tablename__ = "rate_limits"
+
+    name: Mapped[str] = mapped_column(sa.String(50), primary_key=True)  # "account" · "campaign:<id>"
+    tokens: Mapped[float] = mapped_column(sa.Float)
+    updated: Mapped[float] = mapped_column(sa.Float)  # Unix time of the last refill
+
+
+class Lease(Base):
+    """A named lease held by one process at a time (e.g. the dialer that runs the persistent scheduler)."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(sa.String(50), primary_key=True)
+    holder: Mapped[str] = mapped_column(sa.String(100))
+    expires_at: Mapped[dt.datetime]
+
+
+# APScheduler's job store (scheduled campaign starts), created by our migrations rather than by APScheduler itself.
+apscheduler_jobs = sa.Table(
+    "apscheduler_jobs",
+    Base.metadata,
+    sa.Column("id", sa.Unicode(191), primary_key=True),
+    sa.Column("next_run_time", sa.Float(25), index=True),
+    sa.Column("job_state", sa.LargeBinary, nullable=False),
+)

@@ -35,6 +35,8 @@ class Settings:
     calls_per_second: float = 1.0
     max_concurrent_calls: int = 10
     dialer_tick_seconds: float = 1.0
+    # A scheduled start missed by more than this (no dialer was running) pauses the campaign instead.
+    start_grace_seconds: int = 6 * 3600
     trusted_proxies: int = 0
     session_cookie_secure: bool = True
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -59,6 +61,7 @@ class Settings:
             calls_per_second=_number(env, "CALLBOT_CALLS_PER_SECOND", float, cls.calls_per_second),
             max_concurrent_calls=_number(env, "CALLBOT_MAX_CONCURRENT_CALLS", int, cls.max_concurrent_calls),
             dialer_tick_seconds=_number(env, "CALLBOT_DIALER_TICK_SECONDS", float, cls.dialer_tick_seconds),
+            start_grace_seconds=_number(env, "CALLBOT_START_GRACE_SECONDS", int, cls.start_grace_seconds),
             trusted_proxies=_number(env, "CALLBOT_TRUSTED_PROXIES", int, cls.trusted_proxies),
             session_cookie_secure=_flag(env, "CALLBOT_SESSION_COOKIE_SECURE", cls.session_cookie_secure),
         )

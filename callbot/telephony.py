@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
@@ -51,6 +52,10 @@ class Telephony(Protocol):
         """End a live call (or cancel one that has not been answered)."""
         ...
 
+    def find_calls(self, *, to: str, from_: str, since: dt.datetime) -> list[CallInfo]:
+        """Calls to a number from our caller id created at or after `since` (newest first)."""
+        ...
+
 
 @contextmanager
 def _provider_errors(what: str) -> Iterator[None]:
@@ -61,6 +66,11 @@ def _provider_errors(what: str) -> Iterator[None]:
         raise TelephonyError(f"{what}: {exc.msg}", code=exc.code, status=exc.status) from exc
     except (TwilioException, OSError) as exc:
         raise TelephonyError(f"could not reach the telephony API: {exc}") from exc
+
+
+def _info(call: Any) -> CallInfo:
+    duration = int(call.duration) if call.duration not in (None, "") else None
+    return CallInfo(sid=str(call.sid), status=str(call.status), duration=duration, answered_by=call.answered_by)
 
 
 class TwilioTelephony:
@@ -113,10 +123,16 @@ class TwilioTelephony:
         """Fetch one call's status, duration and answering-machine result."""
         with _provider_errors(f"cannot fetch call {sid}"):
             call = self._client.calls(sid).fetch()
-        duration = int(call.duration) if call.duration not in (None, "") else None
-        return CallInfo(sid=str(call.sid), status=str(call.status), duration=duration, answered_by=call.answered_by)
+        return _info(call)
 
     def hangup(self, sid: str) -> None:
         """Complete the call (Twilio ends it, or cancels it when not yet answered)."""
         with _provider_errors(f"cannot hang up {sid}"):
             self._client.calls(sid).update(status="completed")
+
+    def find_calls(self, *, to: str, from_: str, since: dt.datetime) -> list[CallInfo]:
+        """List the calls to `to` from `from_` started since `since` (a crashed dialer's call it never recorded)."""
+        since = since.replace(microsecond=0)  # Twilio's dates have whole seconds
+        with _provider_errors(f"cannot list calls to {to}"):
+            found = self._client.calls.list(to=to, from_=from_, start_time_after=since, limit=20)
+        return [_info(call) for call in found if call.date_created is None or call.date_created >= since]

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from callbot import campaigns, db, intake, users
+from callbot import campaigns, compliance, db, intake, users
 from callbot.models import Base, Campaign, Lead
 from callbot.settings import Settings
 
@@ -20,7 +20,7 @@ PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 REQUIRE_PG = os.environ.get("CALLBOT_REQUIRE_POSTGRES", "") == "1"
 ACCOUNT_SID = "AC" + "0" * 31 + "1"
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
-NOW = dt.datetime(2026, 11, 24, 3, 0, tzinfo=dt.UTC)  # 10:00 in Ho Chi Minh City
+NOW = dt.datetime(2026, 11, 25, 3, 0, tzinfo=dt.UTC)  # a Wednesday, 10:00 in Ho Chi Minh City
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -128,9 +128,11 @@ def make_campaign(session: Session, name: str = "Chiến dịch thử", **fields
     values: dict[str, object] = {
         "company": "Công ty ABC",
         "service": "khóa học tiếng Anh",
-        "retry_delay_seconds": 0,
     }
     values.update(fields)
+    # Tests speak of one retry delay for every outcome; the campaign's max_attempts bounds the attempts.
+    delay = int(str(values.pop("retry_delay_seconds", 0)))
+    values.setdefault("retry_policy", compliance.uniform_retries(delay, 10))
     campaign = campaigns.create_campaign(session, name, NOW, preset=preset, **values)
     campaign.status = str(fields.get("status", "running"))
     session.flush()

@@ -8,6 +8,7 @@ import re
 import threading
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
@@ -44,6 +45,18 @@ def _int_param(name: str, default: int | None) -> int | None:
         return int(raw)
     except ValueError:
         raise ValueError(f"Invalid '{name}' parameter: {raw!r}") from None
+
+
+def _time_param(name: str) -> datetime | None:
+    """A date filter of the Calls list ("StartTime>=2026-11-24T08:00:00Z" or a bare date), as Twilio reads it."""
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _options_from_form() -> CallOptions | tuple[Response, int]:
@@ -127,12 +140,14 @@ def create_app(sim: Simulator) -> Flask:
     @app.get(f"{API}/Calls.json")
     def list_calls(account_sid: str) -> Response:
         wanted = {k: request.args.get(k) for k in ("To", "From", "Status") if request.args.get(k)}
+        after = _time_param("StartTime>")
         found = [
             resource(c, sim.account_sid)
             for c in sim.calls.values()
             if wanted.get("To", c.to) == c.to
             and wanted.get("From", c.from_) == c.from_
             and wanted.get("Status", c.status) == c.status
+            and (after is None or c.date_created >= after)
         ]
         uri = f"/2010-04-01/Accounts/{sim.account_sid}/Calls.json"
         meta = {"first_page_uri": uri, "next_page_uri": None, "previous_page_uri": None, "uri": uri}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -11,12 +12,28 @@ from callbot.errors import ConfigError
 from callbot.models import Base
 from callbot.settings import REQUIRED, Settings
 
+# Alembic cannot compare an index with descending or NULLS LAST columns; the test below checks that one exactly.
+DESCENDING_INDEXES = {"ix_leads_ready"}
+
 
 def test_migrations_match_the_models(engine):  # type: ignore[no-untyped-def]
     assert current_revision(engine) is not None
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    diff = [d for d in diff if not (d[0] in ("add_index", "remove_index") and d[1].name in DESCENDING_INDEXES)]
     assert diff == []
+
+
+def test_the_dialer_order_index_is_built_as_the_claim_query_reads_it(engine):  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            sql = conn.scalar(sa.text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_leads_ready'"))
+            expected = "(campaign_id, priority DESC, score DESC, registered_at DESC NULLS LAST, id DESC)"
+        else:
+            sql = conn.scalar(sa.text("SELECT sql FROM sqlite_master WHERE name = 'ix_leads_ready'"))
+            expected = "(campaign_id, priority DESC, score DESC, registered_at DESC, id DESC)"
+    assert expected in sql
+    assert "next_attempt_at IS NULL" in sql and "callable" in sql
 
 
 def test_settings_name_every_missing_variable() -> None:
