@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from callbot import campaigns, compliance, queue, verdicts
+from callbot import campaigns, compliance, queue, users, verdicts
 from callbot.db import utcnow
+from callbot.errors import CallbotError
 from callbot.models import CallAttempt, Campaign, Lead, QueueItem
 from web.auth import roles_required
 from web.db import get_session
+from web.i18n import current_language
 
 bp = Blueprint("panel", __name__)
 PAGE_SIZE = 50
@@ -84,12 +88,62 @@ def campaign_detail(campaign_id: int) -> str:
         funnel=campaigns.funnel(db, campaign_id),
         statuses=campaigns.status_counts(db, campaign_id),
         rules=compliance.describe(campaign),
+        rule_lines=compliance.rules(campaign, current_language()),
+        progress=campaigns.progress(db, campaign, utcnow()),
         leads=leads,
         page=page,
         verdict=verdict,
         has_next=has_next,
         uploads=verdicts.uploads(db, campaign_id),
     )
+
+
+# What an admin may do to a campaign from its page, and the status each action moves it to.
+ACTIONS = {"start": "running", "pause": "paused", "resume": "running", "schedule": "scheduled", "stop": "completed"}
+
+
+@bp.post("/campaigns/<int:campaign_id>/status")
+@roles_required("admin")
+def campaign_status(campaign_id: int) -> Response:
+    """Start now, schedule, pause, resume or stop a campaign (recorded in the audit log)."""
+    db = get_session()
+    campaign = db.get(Campaign, campaign_id) or abort(404)
+    action = request.form.get("action", "")
+    if action not in ACTIONS:
+        abort(400)
+    now = utcnow()
+    before = campaign.status
+    try:
+        if action == "schedule":
+            campaigns.schedule(campaign, _local_start(request.form.get("starts_at", ""), campaign.timezone), now)
+        else:
+            campaigns.change_status(campaign, ACTIONS[action], now)
+    except CallbotError as exc:
+        db.rollback()
+        flash(str(exc))
+        return redirect(url_for("panel.campaign_detail", campaign_id=campaign_id))
+    users.audit(
+        db,
+        current_user.id,
+        "campaign_status",
+        now,
+        campaign_id=campaign_id,
+        change=action,
+        before=before,
+        after=campaign.status,
+        starts_at=campaign.starts_at.isoformat() if action == "schedule" and campaign.starts_at else None,
+    )
+    db.commit()
+    return redirect(url_for("panel.campaign_detail", campaign_id=campaign_id))
+
+
+def _local_start(raw: str, zone: str) -> dt.datetime:
+    """A start time typed in the campaign's own time zone ("2026-11-30T08:00"), as an aware datetime."""
+    try:
+        moment = dt.datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise CallbotError(f"not a date and time: {raw[:40]!r}") from None
+    return moment.replace(tzinfo=ZoneInfo(zone)) if moment.tzinfo is None else moment
 
 
 @bp.get("/calls")

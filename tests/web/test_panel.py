@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 import sqlalchemy as sa
 
-from callbot.models import CallAttempt, Lead
-from tests.conftest import make_campaign, make_leads, make_user
-from tests.web.conftest import call_interested, call_sid, login, run_call, signed_post, start_call
+from callbot.models import AuditLog, CallAttempt, Campaign, Lead
+from tests.conftest import NOW, make_campaign, make_leads, make_user
+from tests.web.conftest import (
+    call_interested,
+    call_sid,
+    csrf_token,
+    login,
+    run_call,
+    signed_post,
+    start_call,
+    submit,
+)
 
 ROWS = [
     {"name": "Trần Thị Mai", "phone": "0912345678"},
@@ -291,3 +301,53 @@ def test_funnel_counts_a_lead_once_whatever_its_attempts(admin, sessions, campai
     html = admin.get(f"/campaigns/{campaign['campaign']}").get_data(as_text=True)
     assert funnel_counts(html)["called"] == 1
     assert "Cuộc gọi (2)" in html
+
+
+def test_campaign_page_shows_its_rules_progress_and_why_leads_wait(admin, sessions, campaign) -> None:  # type: ignore[no-untyped-def]
+    with sessions.begin() as s:
+        hung = s.get(Lead, campaign["hung"])
+        hung.next_attempt_at, hung.wait_reason = NOW + dt.timedelta(hours=2), "retry"
+    html = admin.get(f"/campaigns/{campaign['campaign']}").get_data(as_text=True)
+    progress = dict(re.findall(r'data-key="(\w+)">(\d+)<', html))
+    assert progress["due_now"] == "2" and progress["retries_due"] == "1" and progress["rejected"] == "2"
+    assert "Vì sao khách hàng đang chờ" in html and "Thử lại sau" in html
+    assert "Cuộc gọi đồng thời tối đa" in html  # the rules that apply, line by line
+
+
+def test_admin_pauses_schedules_and_resumes_a_campaign_with_an_audit_trail(admin, sessions, campaign) -> None:  # type: ignore[no-untyped-def]
+    page = f"/campaigns/{campaign['campaign']}"
+    action = f"{page}/status"
+    assert submit(admin, page, action, {"action": "pause"}).status_code == 302
+    with sessions() as s:
+        assert s.get(Campaign, campaign["campaign"]).status == "paused"
+    assert "Tiếp tục" in admin.get(page).get_data(as_text=True)
+    submit(admin, page, action, {"action": "schedule", "starts_at": "2026-12-01T08:00"})
+    with sessions() as s:
+        c = s.get(Campaign, campaign["campaign"])
+        # typed in the campaign's zone (Asia/Ho_Chi_Minh): 08:00 there is 01:00 UTC
+        assert c.status == "scheduled" and c.starts_at == dt.datetime(2026, 12, 1, 1, 0, tzinfo=dt.UTC)
+    response = submit(admin, page, action, {"action": "schedule", "starts_at": "next monday"})
+    assert "not a date and time" in admin.get(page).get_data(as_text=True)
+    submit(admin, page, action, {"action": "start"})
+    with sessions() as s:
+        assert s.get(Campaign, campaign["campaign"]).status == "running"
+        trail = [
+            (a.detail["change"], a.detail["after"])
+            for a in s.scalars(sa.select(AuditLog).order_by(AuditLog.id))
+            if a.action == "campaign_status"
+        ]
+        assert trail == [("pause", "paused"), ("schedule", "scheduled"), ("start", "running")]
+    assert response.status_code == 302
+
+
+def test_viewers_cannot_change_a_campaign(viewer, sessions, campaign) -> None:  # type: ignore[no-untyped-def]
+    page = f"/campaigns/{campaign['campaign']}"
+    assert 'name="action"' not in viewer.get(page).get_data(as_text=True)
+    token = (
+        csrf_token(viewer.get(page).get_data(as_text=True))
+        if "csrf_token" in viewer.get(page).get_data(as_text=True)
+        else ""
+    )
+    assert viewer.post(f"{page}/status", data={"csrf_token": token, "action": "pause"}).status_code == 403
+    with sessions() as s:
+        assert s.get(Campaign, campaign["campaign"]).status == "running"
