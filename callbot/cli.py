@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -11,7 +12,7 @@ import click
 from dotenv import find_dotenv, load_dotenv
 from sqlalchemy.orm import Session
 
-from callbot import campaigns, db, dnc, intake, leadfiles, users
+from callbot import campaigns, db, dnc, intake, leadfiles, tokens, users
 from callbot.errors import CallbotError
 from callbot.settings import Settings
 
@@ -113,6 +114,82 @@ def campaigns_start(name: str) -> None:
             raise click.ClickException(f"no campaign named {name!r}")
         campaigns.change_status(campaign, "running", db.utcnow())
         click.echo(f"campaign {campaign.name!r} is running")
+
+
+def _campaign(session, name: str):  # type: ignore[no-untyped-def]
+    campaign = campaigns.by_name(session, name)
+    if campaign is None:
+        raise click.ClickException(f"no campaign named {name!r}")
+    return campaign
+
+
+@campaigns_group.command("schedule")
+@click.argument("name")
+@click.option(
+    "--at",
+    "starts_at",
+    required=True,
+    help="Start time, ISO 8601; without an offset it is read in the campaign's time zone (2026-11-30T08:00).",
+)
+def campaigns_schedule(name: str, starts_at: str) -> None:
+    """Schedule a campaign to start at a time (e.g. when the ad campaign ends); survives dialer restarts."""
+    from zoneinfo import ZoneInfo
+
+    with _transaction() as session:
+        campaign = _campaign(session, name)
+        try:
+            moment = dt.datetime.fromisoformat(starts_at)
+        except ValueError:
+            raise click.BadParameter(f"not an ISO date and time: {starts_at!r}", param_hint="--at") from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=ZoneInfo(campaign.timezone))
+        campaigns.schedule(campaign, moment, db.utcnow())
+        click.echo(f"campaign {campaign.name!r} scheduled for {moment.isoformat()}")
+
+
+@campaigns_group.command("pause")
+@click.argument("name")
+def campaigns_pause(name: str) -> None:
+    """Stop placing new calls at once (calls in progress finish)."""
+    with _transaction() as session:
+        campaigns.change_status(_campaign(session, name), "paused", db.utcnow())
+        click.echo(f"campaign {name!r} paused")
+
+
+@campaigns_group.command("resume")
+@click.argument("name")
+def campaigns_resume(name: str) -> None:
+    """Resume a paused campaign."""
+    with _transaction() as session:
+        campaigns.change_status(_campaign(session, name), "running", db.utcnow())
+        click.echo(f"campaign {name!r} is running")
+
+
+@campaigns_group.command("show")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print the progress as JSON.")
+def campaigns_show(name: str, as_json: bool) -> None:
+    """A campaign's status, the rules that apply, its progress and why leads are waiting."""
+    import json
+
+    from callbot import compliance
+
+    with _transaction() as session:
+        campaign = _campaign(session, name)
+        progress = campaigns.progress(session, campaign, db.utcnow())
+        if as_json:
+            click.echo(json.dumps({"campaign": campaign.name, **progress.as_dict()}, ensure_ascii=False))
+            return
+        click.echo(
+            f"{campaign.name} · {campaign.status}" + (f" · {campaign.status_note}" if campaign.status_note else "")
+        )
+        for key, value in compliance.rules(campaign, "en"):
+            click.echo(f"  {key:<17} {value}")
+        for key, value in progress.as_dict().items():
+            if key not in ("status", "reasons"):
+                click.echo(f"  {key:<17} {value if value is not None else '—'}")
+        for reason, count in sorted(progress.reasons.items()):
+            click.echo(f"  waiting: {reason:<8} {count}")
 
 
 @main.group("leads")
@@ -263,6 +340,59 @@ def _e164(number: str, region: str) -> str:
     return check.e164
 
 
+@main.group("tokens")
+def tokens_group() -> None:
+    """API tokens for the JSON API (stored hashed, scoped, revocable)."""
+
+
+@tokens_group.command("create")
+@click.argument("name")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    type=click.Choice(list(tokens.SCOPES)),
+    default=tokens.DEFAULT_SCOPES,
+    show_default=True,
+    help="What the token allows (repeat for several): "
+    + "; ".join(f"{scope}: {text}" for scope, text in tokens.SCOPES.items()),
+)
+def tokens_create(name: str, scopes: tuple[str, ...]) -> None:
+    """Create a token named NAME (who or what uses it) and print its secret, once."""
+    with _transaction() as session:
+        new = tokens.create(session, name, scopes, db.utcnow())
+        token_id, token_name, token_scopes, secret = new.token.id, new.token.name, new.token.scopes, new.secret
+    # Printed only once the token is committed; callbot keeps nothing but its hash.
+    click.echo(f"API token {token_id} {token_name!r} created (scopes: {', '.join(token_scopes)})")
+    click.echo("secret (shown only now; store it safely, it cannot be shown again):")
+    click.echo(secret)
+
+
+@tokens_group.command("list")
+def tokens_list() -> None:
+    """List the tokens: id, name, the secret's first characters, scopes, last use, state (never the secrets)."""
+    with _transaction() as session:
+        rows = tokens.list_tokens(session)
+        if not rows:
+            click.echo("no API tokens")
+        for token in rows:
+            used = f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never"
+            state = f"revoked {token.revoked_at:%Y-%m-%d %H:%M}" if token.revoked_at else "active"
+            click.echo(
+                f"{token.id:>4}  {token.name:<30}  {token.prefix}…  {','.join(token.scopes):<24}  "
+                f"created {token.created_at:%Y-%m-%d %H:%M}  last used {used}  {state}"
+            )
+
+
+@tokens_group.command("revoke")
+@click.argument("token_id", metavar="ID", type=int)
+def tokens_revoke(token_id: int) -> None:
+    """Revoke token ID at once: requests with it are refused from now on."""
+    with _transaction() as session:
+        token = tokens.revoke(session, token_id, db.utcnow())
+        click.echo(f"API token {token.id} {token.name!r} ({token.prefix}…) revoked")
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
@@ -278,7 +408,7 @@ def dialer() -> None:
     """Run the dialer: starts due campaigns and places calls (exactly one per deployment)."""
     import logging
 
-    from callbot.dialer import Dialer, start_scheduler
+    from callbot.dialer import Dialer, DialerService
     from callbot.telephony import TwilioTelephony
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -289,10 +419,13 @@ def dialer() -> None:
     )
     sessions = db.make_sessionmaker(db.make_engine(settings.database_url))
     click.echo(f"dialer running every {settings.dialer_tick_seconds}s (Ctrl-C to stop)")
+    service = DialerService(Dialer(sessions, telephony, settings))
     try:
-        start_scheduler(Dialer(sessions, telephony, settings), background=False)
+        service.start(background=False)
     except (KeyboardInterrupt, SystemExit):
         pass
+    finally:
+        service.stop()
 
 
 @main.command()

@@ -129,8 +129,13 @@ def number_timezone(e164: str | None) -> str | None:
     return ",".join(sorted(zones))
 
 
-def assign_timezones(session: Session, campaign_id: int, lead_ids: Iterable[int] | None = None) -> None:
-    """Store each lead's time zone (NULL where it is the campaign's) and the campaign's list of zones."""
+def assign_timezones(
+    session: Session, campaign_id: int, lead_ids: Iterable[int] | None = None, *, batch: str | None = None
+) -> None:
+    """Store each lead's time zone (NULL where it is the campaign's) and the campaign's list of zones.
+
+    All the campaign's leads, or only `lead_ids`, or only one upload's (`batch`).
+    """
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         return
@@ -139,6 +144,8 @@ def assign_timezones(session: Session, campaign_id: int, lead_ids: Iterable[int]
     )
     if lead_ids is not None:
         query = query.where(Lead.id.in_(list(lead_ids)))
+    if batch is not None:
+        query = query.where(Lead.import_batch == batch)
     # Vietnamese numbers are the mass of every list and all share one zone: skip them without parsing.
     query = query.where(~Lead.phone_e164.like("+84%")) if campaign.timezone == COUNTRY_ZONES["VN"] else query
     updates: dict[str, list[int]] = {}

@@ -298,3 +298,19 @@ apscheduler_jobs = sa.Table(
     sa.Column("next_run_time", sa.Float(25), index=True),
     sa.Column("job_state", sa.LargeBinary, nullable=False),
 )
+
+
+class ApiToken(Base):
+    """A secret for the JSON API: only its SHA-256 is stored (the secret is shown once); scoped; revocable."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100))  # who or what uses it, e.g. "website form"
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)  # sha256 hex of the secret
+    prefix: Mapped[str] = mapped_column(sa.String(16))  # the secret's first characters, to recognise it by
+    scopes: Mapped[list[Any]] = mapped_column(default=list)  # e.g. ["leads:write"]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    last_used_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
+import json
 import re
 import warnings
 from pathlib import Path
@@ -47,6 +49,10 @@ def test_the_command_tree_is_what_we_document() -> None:
         ("campaigns",),
         ("campaigns", "create"),
         ("campaigns", "start"),
+        ("campaigns", "schedule"),
+        ("campaigns", "pause"),
+        ("campaigns", "resume"),
+        ("campaigns", "show"),
         ("leads",),
         ("leads", "import"),
         ("serve",),
@@ -177,6 +183,25 @@ def test_campaigns_create_makes_a_draft_campaign(cli_db, sessions) -> None:  # t
     assert "exists already" in failed(cli_db("campaigns", "create", "Tháng 11"))
     assert "is running" in ok(cli_db("campaigns", "start", "Tháng 11"))
     assert "no campaign named 'Không có'" in failed(cli_db("campaigns", "start", "Không có"))
+
+
+def test_campaigns_schedule_pause_resume_and_show(cli_db, sessions) -> None:  # type: ignore[no-untyped-def]
+    ok(cli_db("campaigns", "create", "Tết", "--preset", "vn"))
+    assert "scheduled for 2026-12-01T08:00:00+07:00" in ok(
+        cli_db("campaigns", "schedule", "Tết", "--at", "2026-12-01T08:00")
+    )
+    with sessions() as s:
+        campaign = s.scalar(sa.select(Campaign))
+        assert campaign.status == "scheduled" and campaign.starts_at == dt.datetime(2026, 12, 1, 1, 0, tzinfo=dt.UTC)
+    assert "not an ISO date" in failed(cli_db("campaigns", "schedule", "Tết", "--at", "thứ hai"))
+    shown = ok(cli_db("campaigns", "show", "Tết"))
+    assert "Tết · scheduled" in shown and "08:00–17:00" in shown and "1 / 24 h" in shown
+    ok(cli_db("campaigns", "start", "Tết"))
+    assert "paused" in ok(cli_db("campaigns", "pause", "Tết"))
+    assert "not allowed" in failed(cli_db("campaigns", "pause", "Tết"))
+    assert "is running" in ok(cli_db("campaigns", "resume", "Tết"))
+    data = json.loads(ok(cli_db("campaigns", "show", "Tết", "--json")))
+    assert data["status"] == "running" and data["due_now"] == 0 and data["reasons"] == {}
 
 
 def test_leads_import_reports_verdicts_and_reasons_and_keeps_every_row(cli_db, sessions, tmp_path) -> None:  # type: ignore[no-untyped-def]
