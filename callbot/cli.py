@@ -95,11 +95,23 @@ def campaigns_group() -> None:
 @click.option("--company", default="", help="Company name the bot introduces itself with.")
 @click.option("--service", default="", help="Default service leads registered for.")
 @click.option("--language", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
-def campaigns_create(name: str, preset: str, company: str, service: str, language: str) -> None:
+@click.option(
+    "--keep-open",
+    is_flag=True,
+    help="Keep running when no lead is left to call (leads keep coming through the JSON API).",
+)
+def campaigns_create(name: str, preset: str, company: str, service: str, language: str, keep_open: bool) -> None:
     """Create a draft campaign."""
     with _transaction() as session:
         campaign = campaigns.create_campaign(
-            session, name, db.utcnow(), preset=preset, company=company, service=service, language=language
+            session,
+            name,
+            db.utcnow(),
+            preset=preset,
+            company=company,
+            service=service,
+            language=language,
+            auto_complete=not keep_open,
         )
         click.echo(f"campaign {campaign.id} {campaign.name!r} created ({campaign.rules_preset})")
 

@@ -349,6 +349,7 @@ def rules(campaign: Campaign, language: str = "vi") -> list[tuple[str, str]]:
         ("max_attempts", str(campaign.max_attempts)),
         ("concurrency", str(campaign.max_concurrent_calls)),
         ("calls_per_second", f"{campaign.calls_per_second:g}" if campaign.calls_per_second else "account"),
+        ("auto_complete", "yes" if campaign.auto_complete is not False else "no (kept open for new leads)"),
     ]
 
 

@@ -35,8 +35,9 @@ log = logging.getLogger(__name__)
 
 # A claimed lead goes from a dialable status to "dialing"; keep that legal.
 assert all("dialing" in lead_service.TRANSITIONS[s] for s in lead_service.DIALABLE)
-# An attempt with no CallSid this long after creation never reached the provider, or we crashed before saving it.
-ORPHAN_AFTER = dt.timedelta(minutes=2)
+# An attempt with no CallSid this long after creation never reached the provider, or we crashed before saving it
+# (the default; Settings.orphan_after_seconds, CALLBOT_ORPHAN_AFTER_SECONDS, sets it per process).
+ORPHAN_AFTER = dt.timedelta(seconds=Settings.orphan_after_seconds)
 # A live call not heard of for this long is fetched from the API to learn how it ended, then every RECHECK_EVERY.
 RECONCILE_AFTER = dt.timedelta(minutes=15)
 RECHECK_EVERY = dt.timedelta(minutes=5)
@@ -217,6 +218,7 @@ class Dialer:
     def reconcile(self) -> int:
         """Settle live attempts we stopped hearing about, asking the provider how they ended."""
         now = self.clock()
+        orphan_after = dt.timedelta(seconds=self.settings.orphan_after_seconds)
         settled = 0
         with self.sessions.begin() as session:
             stale = list(
@@ -224,7 +226,7 @@ class Dialer:
                     sa.select(CallAttempt).where(
                         CallAttempt.live.is_(True),
                         sa.or_(
-                            sa.and_(CallAttempt.call_sid.is_(None), CallAttempt.created_at < now - ORPHAN_AFTER),
+                            sa.and_(CallAttempt.call_sid.is_(None), CallAttempt.created_at < now - orphan_after),
                             sa.and_(
                                 CallAttempt.call_sid.is_not(None),
                                 CallAttempt.created_at < now - RECONCILE_AFTER,
@@ -374,14 +376,18 @@ def start_due_campaigns(session: Session, now: dt.datetime) -> list[int]:
 
 
 def complete_idle_campaigns(session: Session, now: dt.datetime) -> list[int]:
-    """A running campaign with no lead left to call and no live call is completed."""
+    """A running campaign with no lead left to call and no live call is completed (unless it is kept open)."""
     pending = (
         sa.select(Lead.id)
         .where(Lead.campaign_id == Campaign.id, Lead.status.in_(("callable", "callback", "dialing")))
         .exists()
     )
     live = sa.select(CallAttempt.id).where(CallAttempt.campaign_id == Campaign.id, CallAttempt.live).exists()
-    done = list(session.scalars(sa.select(Campaign).where(Campaign.status == "running", ~pending, ~live)))
+    done = list(
+        session.scalars(
+            sa.select(Campaign).where(Campaign.status == "running", Campaign.auto_complete.is_(True), ~pending, ~live)
+        )
+    )
     for campaign in done:
         campaign.status = "completed"
         campaign.completed_at = now

@@ -75,6 +75,8 @@ class Campaign(Base):
     # The distinct time zones of the campaign's leads (besides `timezone`), kept up to date by intake.
     lead_timezones: Mapped[list[Any]] = mapped_column(default=list)
     status_note: Mapped[str | None] = mapped_column(sa.String(300))  # why it was paused, e.g. a missed start
+    # Completes by itself when no lead is left to call; False keeps it running for leads still to come (the API).
+    auto_complete: Mapped[bool] = mapped_column(default=True)
     ring_timeout_seconds: Mapped[int] = mapped_column(default=30)
     language: Mapped[str] = mapped_column(sa.String(5), default="vi")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -122,6 +122,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "max_attempts": ("Số lần gọi tối đa", "Most attempts"),
     "concurrency": ("Cuộc gọi đồng thời tối đa", "Most concurrent calls"),
     "calls_per_second": ("Cuộc gọi mỗi giây", "Calls per second"),
+    "auto_complete": ("Tự kết thúc khi hết khách để gọi", "Completes when no lead is left"),
     "start": ("Bắt đầu ngay", "Start now"),
     "pause": ("Tạm dừng", "Pause"),
     "resume": ("Tiếp tục", "Resume"),

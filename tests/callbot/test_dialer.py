@@ -447,3 +447,13 @@ def test_waking_due_leads_uses_the_waiting_index(sessions, engine):  # type: ign
             )
         )
         assert "ix_leads_ready" in plan and "TEMP B-TREE" not in plan
+
+
+def test_a_campaign_kept_open_waits_for_new_leads_instead_of_completing(sessions, dialer_for):  # type: ignore[no-untyped-def]
+    with sessions.begin() as s:
+        open_id = make_campaign(s, "API", auto_complete=False).id
+        closing_id = make_campaign(s, "File").id
+    dialer_for().tick()
+    with sessions() as s:
+        assert s.get(Campaign, open_id).status == "running"
+        assert s.get(Campaign, closing_id).status == "completed"

@@ -30,6 +30,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("calls_per_second", sa.Float(), nullable=True))
         batch_op.add_column(sa.Column("lead_timezones", sa.JSON(), nullable=False, server_default="[]"))
         batch_op.add_column(sa.Column("status_note", sa.String(length=300), nullable=True))
+        batch_op.add_column(sa.Column("auto_complete", sa.Boolean(), nullable=False, server_default=sa.true()))
         batch_op.drop_column("retry_delay_seconds")
     # Existing campaigns keep their presets' meaning: the permissive preset has no day or number limits.
     op.execute("UPDATE campaigns SET holiday_country = 'VN' WHERE rules_preset = 'vn'")
@@ -117,6 +118,7 @@ def downgrade() -> None:
     with op.batch_alter_table("campaigns", schema=None) as batch_op:
         batch_op.add_column(sa.Column("retry_delay_seconds", sa.Integer(), nullable=False, server_default="1800"))
         for column in (
+            "auto_complete",
             "status_note",
             "lead_timezones",
             "calls_per_second",
