@@ -142,6 +142,13 @@ def _context(attempt: CallAttempt, urls: CallUrls) -> flow.FlowContext:
         company=campaign.company,
         language=campaign.language,
         action_url=lambda turn: urls.gather(attempt.id, turn),
+        registered_at=lead.registered_at,
+        score=lead.score,
+        texts=campaign.script_texts or None,
+        voice=campaign.voice,
+        audio=campaign.audio or None,
+        machine_action=campaign.machine_action,
+        recording_notice=campaign.record_calls,
     )
 
 

@@ -21,15 +21,30 @@ MACHINE_ANSWERS = ("machine_start", "machine_end_beep", "machine_end_silence", "
 VOICES = {"vi": ("vi-VN", "Google.vi-VN-Standard-A"), "en": ("en-US", "Google.en-US-Standard-C")}
 
 
+# Voices a campaign may choose, per language (Twilio's Google voices; Vietnamese has no Amazon Polly voice).
+VOICE_CHOICES = {
+    "vi": tuple(f"Google.vi-VN-{kind}-{letter}" for kind in ("Standard", "Wavenet") for letter in "ABCD"),
+    "en": tuple(f"Google.en-US-{kind}-{letter}" for kind in ("Standard", "Wavenet") for letter in "ACDEFGHIJ"),
+}
+MACHINE_ACTIONS = ("message", "hangup")
+
+
 @dataclass(frozen=True)
 class FlowContext:
-    """What the flow knows about the call: the lead, the campaign, and how to build the next action URL."""
+    """What the flow knows about the call: the lead, the campaign's script and voice, and the next action URL."""
 
     name: str | None
     service: str | None
     company: str | None
     language: str = "vi"
     action_url: Callable[[int], str] = field(default=lambda turn: f"?turn={turn}")
+    registered_at: Any = None  # a datetime, spoken as a date
+    score: int | None = None
+    texts: dict[str, str] | None = None  # the campaign's own texts over the default script
+    voice: str | None = None  # None: the language's default voice
+    audio: dict[str, str] | None = None  # text key -> URL of a recording played instead of the voice
+    machine_action: str = "message"  # on an answering machine: leave the voicemail message, or hang up
+    recording_notice: bool = False  # the call is recorded: say so first
 
 
 @dataclass(frozen=True)
@@ -82,17 +97,20 @@ class Step:
 
 
 def start(ctx: FlowContext, answered_by: str | None = None) -> Step:
-    """The first TwiML when the call is answered: voicemail for machines, else greeting and identity question."""
-    text = script_for(ctx.language)
+    """The first TwiML when the call is answered: voicemail for machines, else greeting and identity question.
+
+    Twilio's `unknown` (detection could not tell) is treated as a person: a person hears the questions, and a
+    machine that hears them records a question instead of a message, which costs nothing but the retry.
+    """
     if answered_by in MACHINE_ANSWERS:
         response = VoiceResponse()
-        if answered_by != "fax":
-            _say(response, ctx, text.render("voicemail", ctx))
+        if answered_by != "fax" and ctx.machine_action == "message":
+            _speak(response, ctx, "voicemail")
         response.hangup()
         return Step(str(response), replace(FlowState(), step=DONE), "voicemail")
     state = FlowState(turn=1)
-    prompt = text.render("greeting", ctx) + " " + text.render("identity", ctx)
-    return Step(_ask(ctx, prompt, state), state)
+    keys = ("recording_notice", "greeting", "identity") if ctx.recording_notice else ("greeting", "identity")
+    return Step(_ask(ctx, keys, state), state)
 
 
 def handle(
@@ -104,7 +122,6 @@ def handle(
     confidence: float | None = None,
 ) -> Step:
     """Take the caller's answer to the current question and move the conversation on."""
-    text = script_for(ctx.language)
     if state.step == DONE:
         return _close(ctx, state, "goodbye", "interested" if state.interest == "yes" else None)
     intent = understand(digits, speech, confidence, step=state.step)
@@ -118,15 +135,14 @@ def handle(
         state = replace(state, reprompts=state.reprompts + 1, turn=state.turn + 1)
         key = "reprompt_keypad" if (speech or digits) else "reprompt_silence"
         question = "identity" if state.step == IDENTITY else "interest"
-        return Step(_ask(ctx, text.render(key, ctx) + " " + text.render(question, ctx), state), state)
+        return Step(_ask(ctx, (key, question), state), state)
     if state.step == IDENTITY:
         if intent == "no":
             return _close(ctx, replace(state, identity_confirmed=False), "closing_wrong_person", "wrong_person")
         if intent == "callback":
             return _close(ctx, state, "closing_callback", "callback")
         state = replace(state, identity_confirmed=True, step=INTEREST, turn=state.turn + 1, reprompts=0)
-        prompt = text.render("reminder", ctx) + " " + text.render("interest", ctx)
-        return Step(_ask(ctx, prompt, state), state)
+        return Step(_ask(ctx, ("reminder", "interest"), state), state)
     if intent == "yes":
         return _close(ctx, replace(state, interest="yes"), "closing_interested", "interested")
     if intent == "callback":
@@ -136,12 +152,12 @@ def handle(
 
 def _close(ctx: FlowContext, state: FlowState, key: str, outcome: str | None) -> Step:
     response = VoiceResponse()
-    _say(response, ctx, script_for(ctx.language).render(key, ctx))
+    _speak(response, ctx, key)
     response.hangup()
     return Step(str(response), replace(state, step=DONE), outcome)
 
 
-def _ask(ctx: FlowContext, prompt: str, state: FlowState) -> str:
+def _ask(ctx: FlowContext, keys: tuple[str, ...], state: FlowState) -> str:
     language, _voice = VOICES.get(ctx.language, VOICES["vi"])
     url = ctx.action_url(state.turn)
     response = VoiceResponse()
@@ -155,16 +171,27 @@ def _ask(ctx: FlowContext, prompt: str, state: FlowState) -> str:
         action=url,
         method="POST",
     )
-    _say(gather, ctx, prompt)
+    for key in keys:
+        _speak(gather, ctx, key)
     response.append(gather)
     # No input falls through the Gather: come back to the same turn without Digits, so we decide what next.
     response.redirect(url, method="POST")
     return str(response)
 
 
-def _say(node: Any, ctx: FlowContext, text: str) -> None:
+def text_of(ctx: FlowContext, key: str) -> str:
+    """What the caller hears for `key` in this call: the campaign's text (or the default) with its variables."""
+    return script_for(ctx.language, ctx.texts).render(key, ctx)
+
+
+def _speak(node: Any, ctx: FlowContext, key: str) -> None:
+    """Say a script text in the campaign's voice, or play its recording when the campaign has one."""
+    recording = (ctx.audio or {}).get(key)
+    if recording:
+        node.play(recording)
+        return
     language, voice = VOICES.get(ctx.language, VOICES["vi"])
-    node.say(text, voice=voice, language=language)
+    node.say(text_of(ctx, key), voice=ctx.voice or voice, language=language)
 
 
 # --- understanding answers -------------------------------------------------------------------------------

@@ -77,6 +77,12 @@ class Campaign(Base):
     status_note: Mapped[str | None] = mapped_column(sa.String(300))  # why it was paused, e.g. a missed start
     # Completes by itself when no lead is left to call; False keeps it running for leads still to come (the API).
     auto_complete: Mapped[bool] = mapped_column(default=True)
+    # What callers hear: the campaign's own texts over the language's default script, its voice, recordings.
+    script_texts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    voice: Mapped[str | None] = mapped_column(sa.String(60))
+    audio: Mapped[dict[str, Any]] = mapped_column(default=dict)  # text key -> URL played instead of the voice
+    machine_action: Mapped[str] = mapped_column(sa.String(10), default="message")  # message · hangup
+    record_calls: Mapped[bool] = mapped_column(default=False)
     ring_timeout_seconds: Mapped[int] = mapped_column(default=30)
     language: Mapped[str] = mapped_column(sa.String(5), default="vi")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -204,6 +210,8 @@ class CallAttempt(Base):
     error: Mapped[str | None] = mapped_column(sa.String(500))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     checked_at: Mapped[dt.datetime | None]  # last time the reconciler asked the provider about it
+    recording_url: Mapped[str | None] = mapped_column(sa.String(500))
+    recording_seconds: Mapped[int | None]
     answered_at: Mapped[dt.datetime | None]
     ended_at: Mapped[dt.datetime | None]
 

@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from callbot import campaigns, compliance, queue, users, verdicts
+from callbot import campaigns, compliance, flow, queue, scripts, users, verdicts
 from callbot.db import utcnow
 from callbot.errors import CallbotError
 from callbot.models import CallAttempt, Campaign, Lead, QueueItem
@@ -196,3 +196,111 @@ def local_time(value: object) -> str:
         return "—"
     tz = ZoneInfo(current_app.extensions["callbot.settings"].timezone)
     return value.astimezone(tz).strftime("%d/%m/%Y %H:%M:%S")
+
+
+@bp.route("/campaigns/<int:campaign_id>/script", methods=["GET", "POST"])
+@roles_required("admin")
+def campaign_script(campaign_id: int) -> str | Response:
+    """Edit what callers hear (texts, voice, recordings, answering-machine action, recording), with a preview."""
+    db = get_session()
+    campaign = db.get(Campaign, campaign_id) or abort(404)
+    error = None
+    if request.method == "POST":
+        try:
+            changes = _script_form(campaign.language)
+        except CallbotError as exc:
+            error = str(exc)
+        else:
+            for key, value in changes.items():
+                setattr(campaign, key, value)
+            users.audit(
+                db, current_user.id, "campaign_script", utcnow(), campaign_id=campaign_id, fields=sorted(changes)
+            )
+            db.commit()
+            flash("saved")
+            return redirect(url_for("panel.campaign_script", campaign_id=campaign_id))
+    sample = db.scalar(
+        sa.select(Lead)
+        .where(Lead.campaign_id == campaign_id, Lead.verdict.in_(("ok", "suspect")))
+        .order_by(Lead.id)
+        .limit(1)
+    )
+    return render_template(
+        "script.html",
+        campaign=campaign,
+        error=error,
+        editable=scripts.EDITABLE,
+        defaults=scripts.script_for(campaign.language).texts,
+        voices=flow.VOICE_CHOICES.get(campaign.language, ()),
+        preview=preview_call(campaign, sample),
+        variables=scripts.VARIABLES,
+    )
+
+
+def _script_form(language: str) -> dict[str, Any]:
+    """The script form's values, checked: unknown variables, voices or URLs are refused with the reason."""
+    form = request.form
+    texts = scripts.check_texts({key: form.get(f"text_{key}", "") for key in scripts.EDITABLE})
+    voice = form.get("voice") or None
+    if voice is not None and voice not in flow.VOICE_CHOICES.get(language, ()):
+        raise CallbotError(f"unknown voice {voice[:60]!r}")
+    audio = {}
+    for key in scripts.EDITABLE:
+        url = form.get(f"audio_{key}", "").strip()
+        if url:
+            if not url.startswith("https://") or len(url) > 500 or any(c.isspace() for c in url):
+                raise CallbotError(f"{key}: a recording must be an https:// URL")
+            audio[key] = url
+    machine_action = form.get("machine_action", "message")
+    if machine_action not in flow.MACHINE_ACTIONS:
+        raise CallbotError("unknown answering-machine action")
+    return {
+        "script_texts": texts,
+        "voice": voice,
+        "audio": audio,
+        "machine_action": machine_action,
+        "record_calls": form.get("record_calls") == "on",
+    }
+
+
+def preview_call(campaign: Campaign, lead: Lead | None) -> list[tuple[str, str, str]]:
+    """What a sample lead would hear at each step: (step, spoken text, TwiML)."""
+    sample_name = lead.name if lead is not None else ("Nguyễn Văn An" if campaign.language == "vi" else "Mary Smith")
+    ctx = flow.FlowContext(
+        name=sample_name,
+        service=(lead.service if lead is not None else None) or campaign.service,
+        company=campaign.company,
+        language=campaign.language,
+        action_url=lambda turn: f"/twilio/gather?attempt=0&turn={turn}",
+        registered_at=lead.registered_at if lead is not None else None,
+        score=lead.score if lead is not None else None,
+        texts=campaign.script_texts or None,
+        voice=campaign.voice,
+        audio=campaign.audio or None,
+        machine_action=campaign.machine_action,
+        recording_notice=campaign.record_calls,
+    )
+    first = flow.start(ctx, "human")
+    interest = flow.handle(ctx, first.state, digits="1")
+    steps = [
+        ("identity", first),
+        ("interest", interest),
+        ("closing_interested", flow.handle(ctx, interest.state, digits="1")),
+        ("closing_not_interested", flow.handle(ctx, interest.state, digits="2")),
+        ("closing_wrong_person", flow.handle(ctx, first.state, digits="2")),
+        ("closing_opted_out", flow.handle(ctx, first.state, digits="9")),
+        ("voicemail", flow.start(ctx, "machine_end_beep")),
+    ]
+    return [(name, _spoken(step.twiml), step.twiml) for name, step in steps]
+
+
+def _spoken(twiml: str) -> str:
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(twiml)
+    parts = [
+        node.text or "" if node.tag == "Say" else f"[▶ {node.text}]"
+        for node in root.iter()
+        if node.tag in ("Say", "Play")
+    ]
+    return " ".join(parts)

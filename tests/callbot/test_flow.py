@@ -44,9 +44,10 @@ def test_a_person_is_greeted_and_asked_who_they_are() -> None:
     assert gather.attrib["input"] == "dtmf speech"
     assert gather.attrib["language"] == "vi-VN" and gather.attrib["numDigits"] == "1"
     assert gather.attrib["action"] == URL.format(1) and "đúng rồi" in gather.attrib["hints"]
-    say = gather.find("Say")
-    assert say.attrib["voice"].startswith("Google.vi-VN") and "Nguyễn Thị Hạnh" in say.text
-    assert "Công ty ABC" in say.text
+    says = gather.findall("Say")
+    assert all(say.attrib["voice"].startswith("Google.vi-VN") for say in says)
+    assert "Nguyễn Thị Hạnh" in spoken(step)
+    assert "Công ty ABC" in spoken(step)
     assert root.find("Redirect").text == URL.format(1)
     assert (step.state.step, step.state.turn, step.outcome) == ("identity", 1, None)
 
@@ -75,7 +76,7 @@ def test_missing_values_fall_back_to_polite_words_never_none() -> None:
 def test_english_campaigns_speak_english() -> None:
     step = flow.start(ctx(language="en", name="Mary"), "human")
     gather = parse(step).find("Gather")
-    assert gather.attrib["language"] == "en-US" and "Am I speaking with Mary?" in gather.find("Say").text
+    assert gather.attrib["language"] == "en-US" and "Am I speaking with Mary?" in spoken(step)
 
 
 @pytest.mark.parametrize(
@@ -174,3 +175,57 @@ def test_state_survives_storage() -> None:
     step = answer(flow.start(ctx(), "human"), speech="vâng", confidence=0.9)
     assert flow.FlowState.from_dict(step.state.to_dict()) == step.state
     assert flow.FlowState.from_dict({}) == flow.FlowState()
+
+
+def test_a_campaigns_own_texts_and_variables_with_safe_defaults() -> None:
+    import datetime as dt
+
+    texts = {"greeting": "Chào {name}, {company} gọi về đăng ký {service} {registered_at}."}
+    when = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)
+    step = flow.start(ctx(texts=texts, registered_at=when), "human")
+    assert "Chào Nguyễn Thị Hạnh, Công ty ABC gọi về đăng ký bảo hiểm sức khỏe ngày 20 tháng 11." in spoken(step)
+    bare = flow.start(ctx(texts=texts, name=None, service="  ", company=None), "human")
+    assert "Chào quý khách, chúng tôi gọi về đăng ký dịch vụ của chúng tôi gần đây." in spoken(bare)
+    assert "None" not in bare.twiml
+    english = flow.start(ctx(language="en", texts={"greeting": "Hi {name}, {registered_at}"}, name=None), "human")
+    assert "Hi our customer, recently" in spoken(english)
+
+
+def test_a_campaign_chooses_its_voice_or_plays_recordings() -> None:
+    step = flow.start(
+        ctx(voice="Google.vi-VN-Wavenet-B", audio={"greeting": "https://cdn.example.vn/chao.mp3"}), "human"
+    )
+    gather = parse(step).find("Gather")
+    assert [child.tag for child in gather] == ["Play", "Say"]
+    assert gather.find("Play").text == "https://cdn.example.vn/chao.mp3"
+    assert gather.find("Say").attrib["voice"] == "Google.vi-VN-Wavenet-B"
+
+
+def test_answering_machines_get_the_message_or_a_hang_up_and_unknown_is_a_person() -> None:
+    message = flow.start(ctx(), "machine_end_beep")
+    assert message.outcome == "voicemail" and "sẽ gọi lại sau" in spoken(message)
+    hangup = flow.start(ctx(machine_action="hangup"), "machine_start")
+    assert hangup.outcome == "voicemail" and spoken(hangup) == "" and parse(hangup).find("Hangup") is not None
+    unknown = flow.start(ctx(), "unknown")
+    assert unknown.outcome is None and parse(unknown).find("Gather") is not None
+
+
+def test_a_recorded_call_says_so_first() -> None:
+    step = flow.start(ctx(recording_notice=True), "human")
+    assert spoken(step).startswith("Cuộc gọi này có thể được ghi âm")
+
+
+@pytest.mark.parametrize(
+    ("texts", "problem"),
+    [
+        ({"greeting": "Chào {ten}"}, "unknown variable {ten}"),
+        ({"greeting": "Chào {name"}, "braces do not match"),
+        ({"welcome": "Chào"}, "unknown script text 'welcome'"),
+        ({"greeting": "x" * 1001}, "at most 1,000 characters"),
+    ],
+)
+def test_a_bad_script_text_is_refused_with_its_reason(texts: dict[str, str], problem: str) -> None:
+    from callbot.scripts import ScriptError, check_texts
+
+    with pytest.raises(ScriptError, match=problem.replace("{", r"\{").replace("(", r"\(")):
+        check_texts(texts)

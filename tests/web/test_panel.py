@@ -351,3 +351,51 @@ def test_viewers_cannot_change_a_campaign(viewer, sessions, campaign) -> None:  
     assert viewer.post(f"{page}/status", data={"csrf_token": token, "action": "pause"}).status_code == 403
     with sessions() as s:
         assert s.get(Campaign, campaign["campaign"]).status == "running"
+
+
+def test_admin_edits_the_campaigns_script_and_previews_it(admin, sessions, campaign) -> None:  # type: ignore[no-untyped-def]
+    page = f"/campaigns/{campaign['campaign']}/script"
+    html = admin.get(page).get_data(as_text=True)
+    assert "Xin chào, đây là cuộc gọi từ Công ty ABC." in html  # the default, previewed for a real lead
+    assert "Cho hỏi có phải anh chị Trần Thị Mai không ạ?" in html  # the campaign's first lead
+    data = {
+        "text_greeting": "Dạ em chào {name}, em gọi từ {company}.",
+        "voice": "Google.vi-VN-Wavenet-C",
+        "machine_action": "hangup",
+        "record_calls": "on",
+        "audio_voicemail": "https://cdn.example.vn/loi-nhan.mp3",
+    }
+    assert submit(admin, page, page, data).status_code == 302
+    with sessions() as s:
+        c = s.get(Campaign, campaign["campaign"])
+        assert c.script_texts == {"greeting": "Dạ em chào {name}, em gọi từ {company}."}
+        assert (c.voice, c.machine_action, c.record_calls) == ("Google.vi-VN-Wavenet-C", "hangup", True)
+        assert c.audio == {"voicemail": "https://cdn.example.vn/loi-nhan.mp3"}
+        assert [a.detail["fields"] for a in s.scalars(sa.select(AuditLog)) if a.action == "campaign_script"]
+    preview = admin.get(page).get_data(as_text=True)
+    assert "Cuộc gọi này có thể được ghi âm" in preview and "Dạ em chào Trần Thị Mai, em gọi từ Công ty ABC." in preview
+    assert "Google.vi-VN-Wavenet-C" in preview
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "problem"),
+    [
+        ("text_greeting", "Chào {ten}", "unknown variable {ten}"),
+        ("text_identity", "Có phải {name", "braces do not match"),
+        ("voice", "Polly.Joanna", "unknown voice"),
+        ("audio_greeting", "http://insecure.example/a.mp3", "must be an https:// URL"),
+        ("machine_action", "sing", "unknown answering-machine action"),
+    ],
+)
+def test_a_bad_script_is_refused_and_nothing_changes(admin, sessions, campaign, field, value, problem) -> None:  # type: ignore[no-untyped-def]
+    page = f"/campaigns/{campaign['campaign']}/script"
+    response = submit(admin, page, page, {"machine_action": "message", field: value})
+    assert response.status_code == 200 and problem in response.get_data(as_text=True)
+    assert value in response.get_data(as_text=True) or field in ("voice", "machine_action")  # what was typed stays
+    with sessions() as s:
+        c = s.get(Campaign, campaign["campaign"])
+        assert (c.script_texts, c.voice, c.audio, c.machine_action) == ({}, None, {}, "message")
+
+
+def test_only_admins_edit_scripts(viewer, campaign) -> None:  # type: ignore[no-untyped-def]
+    assert viewer.get(f"/campaigns/{campaign['campaign']}/script").status_code == 403
