@@ -18,7 +18,7 @@ from callbot.scripts import script_for
 # A call's status only moves forward along these ranks; every final status shares the last rank.
 STATUS_RANK = {"created": 0, "queued": 1, "initiated": 2, "ringing": 3, "in-progress": 4}
 STATUS_RANK.update({status: 5 for status in FINAL_CALL_STATUSES})
-KINDS = ("status", "voice", "gather", "fallback")
+KINDS = ("status", "voice", "gather", "fallback", "recording")
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,9 @@ class CallUrls:
 
     def fallback(self, attempt_id: int) -> str:
         return f"{self.base}/twilio/fallback?attempt={attempt_id}"
+
+    def recording(self, attempt_id: int) -> str:
+        return f"{self.base}/twilio/recording?attempt={attempt_id}"
 
 
 def journal(
@@ -85,6 +88,8 @@ def apply(session: Session, event: CallEvent, urls: CallUrls, now: dt.datetime, 
         twiml = _apply_answer(session, attempt, event.params, urls, now)
     elif event.kind == "gather":
         twiml = _apply_gather(session, attempt, event.params, urls, now)
+    elif event.kind == "recording":
+        twiml = _apply_recording(attempt, event.params)
     else:
         twiml = _apply_fallback(attempt, event.params)
     event.response = twiml
@@ -108,6 +113,8 @@ def _dedupe_key(event: CallEvent, turn: int | None) -> str:
         return f"status:{status if status in STATUS_RANK else 'unknown'}"
     if event.kind == "gather":
         return f"gather:{turn if turn is not None else ''}"
+    if event.kind == "recording":
+        return f"recording:{(event.params.get('RecordingSid') or '')[:40]}"
     return event.kind
 
 
@@ -180,6 +187,20 @@ def _apply_gather(
     )
     _store_step(session, attempt, step, now)
     return step.twiml
+
+
+def _apply_recording(attempt: CallAttempt, params: Mapping[str, str]) -> str:
+    """The call's recording is ready: keep its link and length for the call's timeline."""
+    url = params.get("RecordingUrl") or ""
+    if (
+        params.get("RecordingStatus", "completed") == "completed"
+        and url.startswith(("https://", "http://"))
+        and len(url) <= 500
+    ):
+        attempt.recording_url = url
+        duration = params.get("RecordingDuration") or ""
+        attempt.recording_seconds = int(duration) if duration.isdigit() and len(duration) < 7 else None
+    return empty_twiml()
 
 
 def _apply_fallback(attempt: CallAttempt, params: Mapping[str, str]) -> str:

@@ -52,6 +52,7 @@ class Claim:
     lead_id: int
     to: str
     ring_timeout: int
+    record: bool = False
 
 
 # Why a claim found no lead: the campaign is done for this tick; "account_rate" ends the whole tick.
@@ -198,6 +199,7 @@ class Dialer:
                 status_callback=self.urls.status(claim.attempt_id),
                 fallback_url=self.urls.fallback(claim.attempt_id),
                 timeout=claim.ring_timeout,
+                recording_callback=self.urls.recording(claim.attempt_id) if claim.record else None,
             )
         except TelephonyError as exc:
             log.warning("call for lead %s failed to start: %s", claim.lead_id, exc)
@@ -288,7 +290,7 @@ def _start_attempt(session: Session, campaign: Campaign, lead: Lead, now: dt.dat
     session.add(attempt)
     session.flush()
     assert lead.phone_e164 is not None
-    return Claim(attempt.id, lead.id, lead.phone_e164, campaign.ring_timeout_seconds)
+    return Claim(attempt.id, lead.id, lead.phone_e164, campaign.ring_timeout_seconds, campaign.record_calls)
 
 
 def defer(lead: Lead, refused: compliance.Refusal, now: dt.datetime) -> None:

@@ -40,8 +40,9 @@ class Telephony(Protocol):
         fallback_url: str | None = None,
         timeout: int = 30,
         machine_detection: str | None = "Enable",
+        recording_callback: str | None = None,
     ) -> str:
-        """Start an outbound call and return its CallSid."""
+        """Start an outbound call and return its CallSid (recorded when `recording_callback` is given)."""
         ...
 
     def fetch_call(self, sid: str) -> CallInfo:
@@ -98,6 +99,7 @@ class TwilioTelephony:
         fallback_url: str | None = None,
         timeout: int = 30,
         machine_detection: str | None = "Enable",
+        recording_callback: str | None = None,
     ) -> str:
         """Create the call with every status event and (by default) answering-machine detection."""
         kwargs: dict[str, object] = {
@@ -115,6 +117,11 @@ class TwilioTelephony:
             kwargs["fallback_method"] = "POST"
         if machine_detection:
             kwargs["machine_detection"] = machine_detection
+        if recording_callback:
+            kwargs["record"] = True
+            kwargs["recording_status_callback"] = recording_callback
+            kwargs["recording_status_callback_method"] = "POST"
+            kwargs["recording_status_callback_event"] = ["completed"]
         with _provider_errors("Twilio refused the call"):
             call = self._client.calls.create(**kwargs)
         return str(call.sid)

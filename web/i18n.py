@@ -140,6 +140,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "machine_action": ("Khi gặp hộp thư thoại", "On an answering machine"),
     "leave_message": ("Để lại lời nhắn", "Leave the message"),
     "hang_up": ("Cúp máy", "Hang up"),
+    "recording": ("Ghi âm", "Recording"),
     "record_calls": ("Ghi âm cuộc gọi (có thông báo cho khách)", "Record calls (the caller is told)"),
     "audio_url": ("Tệp ghi âm thay giọng đọc (https://…)", "Recording played instead (https://…)"),
     "preview": ("Xem trước với một khách hàng mẫu", "Preview for a sample lead"),

@@ -65,6 +65,12 @@ def status() -> Response:
     return _handle("status")
 
 
+@bp.post("/recording")
+def recording() -> Response:
+    """A recording status callback: the call's recording is ready."""
+    return _handle("recording")
+
+
 @bp.post("/fallback")
 def fallback() -> Response:
     """Twilio's fallback URL: our answer failed; end the call politely and record why."""

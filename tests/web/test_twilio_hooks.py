@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from twilio.request_validator import RequestValidator
 
 from callbot.models import CallAttempt, CallEvent, Lead, QueueItem
-from tests.conftest import AUTH_TOKEN, make_campaign, make_leads
+from tests.conftest import AUTH_TOKEN, make_campaign, make_leads, make_user
+from tests.web.conftest import login
 from web.twilio_hooks import is_signed_by_twilio
 
 SID = "CA" + "ab" * 16
@@ -205,6 +206,41 @@ def test_fallback_ends_politely_and_records_the_failure(client, sessions, attemp
     assert root.find("Hangup") is not None
     with sessions() as s:
         assert "11200" in s.get(CallAttempt, attempt_id).error
+
+
+def test_a_recording_is_kept_once_and_shown_in_the_timeline(client, sessions, attempt_id):  # type: ignore[no-untyped-def]
+    params = call_params(
+        RecordingSid="RE" + "a" * 32,
+        RecordingUrl="https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE" + "a" * 32,
+        RecordingStatus="completed",
+        RecordingDuration="37",
+    )
+    signed_post(client, f"/twilio/recording?attempt={attempt_id}", params)
+    signed_post(client, f"/twilio/recording?attempt={attempt_id}", {**params, "RecordingDuration": "99"})  # repeat
+    with sessions() as s:
+        attempt = s.get(CallAttempt, attempt_id)
+        assert attempt.recording_url.endswith("RE" + "a" * 32) and attempt.recording_seconds == 37
+    with sessions.begin() as s:
+        make_user(s, "admin")
+    login(client, "admin@example.vn")
+    html = client.get(f"/calls/{attempt_id}").get_data(as_text=True)
+    assert "data-recording" in html and "(37 s)" in html
+
+
+def test_a_failed_or_odd_recording_is_journaled_but_not_linked(client, sessions, attempt_id):  # type: ignore[no-untyped-def]
+    signed_post(
+        client,
+        f"/twilio/recording?attempt={attempt_id}",
+        call_params(RecordingSid="RE1", RecordingUrl="javascript:alert(1)", RecordingStatus="completed"),
+    )
+    signed_post(
+        client,
+        f"/twilio/recording?attempt={attempt_id}",
+        call_params(RecordingSid="RE2", RecordingUrl="https://x.example/r", RecordingStatus="failed"),
+    )
+    with sessions() as s:
+        assert s.get(CallAttempt, attempt_id).recording_url is None
+    assert count_events(sessions) == 2
 
 
 @pytest.mark.parametrize(
