@@ -140,7 +140,7 @@ def _apply_status(session: Session, attempt: CallAttempt, params: Mapping[str, s
     return empty_twiml()
 
 
-def _context(attempt: CallAttempt, urls: CallUrls) -> flow.FlowContext:
+def _context(attempt: CallAttempt, urls: CallUrls, now: dt.datetime | None = None) -> flow.FlowContext:
     lead: Lead = attempt.lead
     campaign = lead.campaign
     return flow.FlowContext(
@@ -156,6 +156,8 @@ def _context(attempt: CallAttempt, urls: CallUrls) -> flow.FlowContext:
         audio=campaign.audio or None,
         machine_action=campaign.machine_action,
         recording_notice=campaign.record_calls,
+        now=now,
+        timezone=(lead.timezone or campaign.timezone).split(",")[0],
     )
 
 
@@ -167,7 +169,7 @@ def _apply_answer(
         return hangup_twiml(language)
     _advance(attempt, "in-progress", now)
     attempt.answered_by = (params.get("AnsweredBy") or "")[:30] or attempt.answered_by
-    step = flow.start(_context(attempt, urls), attempt.answered_by)
+    step = flow.start(_context(attempt, urls, now), attempt.answered_by)
     _store_step(session, attempt, step, now)
     return step.twiml
 
@@ -179,7 +181,7 @@ def _apply_gather(
         return hangup_twiml(attempt.lead.campaign.language)
     state = flow.FlowState.from_dict(attempt.flow_state)
     step = flow.handle(
-        _context(attempt, urls),
+        _context(attempt, urls, now),
         state,
         digits=params.get("Digits") or None,
         speech=params.get("SpeechResult") or None,
@@ -234,7 +236,8 @@ def _decide(session: Session, attempt: CallAttempt, outcome: str, now: dt.dateti
         lead_service.set_status(lead, "wrong_number", now)
     elif outcome == "callback":
         lead_service.set_status(lead, "callback", now)
-        lead.next_attempt_at = now + dt.timedelta(seconds=campaign.callback_delay_seconds)
+        asked = _asked_time(attempt.flow_state.get("callback_at"), now)
+        lead.next_attempt_at = asked or now + dt.timedelta(seconds=campaign.callback_delay_seconds)
         lead.wait_reason = "callback"
     elif outcome == "opted_out":
         lead_service.set_status(lead, "opted_out", now)
@@ -274,6 +277,17 @@ def _times(session: Session, attempt: CallAttempt) -> int:
         )
     )
     return int(earlier or 0) + 1
+
+
+def _asked_time(raw: object, now: dt.datetime) -> dt.datetime | None:
+    """The callback time the caller asked for, if it is a sane future time."""
+    try:
+        moment = dt.datetime.fromisoformat(str(raw)) if raw else None
+    except ValueError:
+        return None
+    if moment is None or moment.tzinfo is None or not now < moment < now + dt.timedelta(days=366):
+        return None
+    return moment
 
 
 def _undecided_outcome(attempt: CallAttempt) -> str:

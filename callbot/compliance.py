@@ -270,7 +270,8 @@ def refusal(session: Session, campaign: Campaign, lead: Lead, now: dt.datetime) 
         return Refusal("do_not_call", None)
     if not zone_open(campaign, lead.timezone, now):
         return Refusal("window", next_opening(campaign, lead.timezone, now))
-    if campaign.max_calls_per_number > 0:
+    # A callback the person asked for is their consent to that call: the per-number cap does not hold it back.
+    if campaign.max_calls_per_number > 0 and lead.status != "callback":
         span = dt.timedelta(hours=campaign.number_cap_hours)
         count, earliest = calls_to_number(session, lead.phone_e164, now - span)
         if count >= campaign.max_calls_per_number:

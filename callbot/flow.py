@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
+from callbot import when
 from callbot.scripts import script_for
 from scoring.text import fold_text
 
-# Steps of the conversation; a state is at exactly one of them.
-IDENTITY, INTEREST, DONE = "identity", "interest", "done"
+# Steps of the conversation; a state is at exactly one of them ("when": asking for a callback time).
+IDENTITY, INTEREST, WHEN, DONE = "identity", "interest", "when", "done"
 OUTCOMES = ("interested", "not_interested", "wrong_person", "callback", "opted_out", "no_input", "voicemail")
 MIN_CONFIDENCE = 0.5
 MAX_REPROMPTS = 1
@@ -45,6 +47,8 @@ class FlowContext:
     audio: dict[str, str] | None = None  # text key -> URL of a recording played instead of the voice
     machine_action: str = "message"  # on an answering machine: leave the voicemail message, or hang up
     recording_notice: bool = False  # the call is recorded: say so first
+    now: dt.datetime | None = None  # when the caller speaks (to understand "3 giờ chiều mai")
+    timezone: str = "Asia/Ho_Chi_Minh"  # the caller's
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ class FlowState:
     interest: str | None = None  # yes · no · callback
     used_speech: bool = False
     heard: tuple[str, ...] = ()  # what the caller said or keyed, in order
+    callback_at: str | None = None  # ISO time the caller asked to be called back at
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able form for storing on the call attempt."""
@@ -69,6 +74,7 @@ class FlowState:
             "interest": self.interest,
             "used_speech": self.used_speech,
             "heard": list(self.heard),
+            "callback_at": self.callback_at,
         }
 
     @classmethod
@@ -84,6 +90,7 @@ class FlowState:
             interest=data.get("interest"),
             used_speech=bool(data.get("used_speech", False)),
             heard=tuple(data.get("heard", ())),
+            callback_at=data.get("callback_at"),
         )
 
 
@@ -129,25 +136,68 @@ def handle(
     state = replace(state, heard=heard, used_speech=state.used_speech or bool(speech and not digits))
     if intent == "opt_out":
         return _close(ctx, state, "closing_opted_out", "opted_out")
+    if state.step == WHEN:
+        return _callback_time(ctx, state, digits, speech, confidence)
     if intent is None:
         if state.reprompts >= MAX_REPROMPTS:
             return _close(ctx, state, "closing_no_input", "no_input")
         state = replace(state, reprompts=state.reprompts + 1, turn=state.turn + 1)
         key = "reprompt_keypad" if (speech or digits) else "reprompt_silence"
-        question = "identity" if state.step == IDENTITY else "interest"
+        question = {IDENTITY: "identity", INTEREST: "interest"}[state.step]
         return Step(_ask(ctx, (key, question), state), state)
     if state.step == IDENTITY:
         if intent == "no":
             return _close(ctx, replace(state, identity_confirmed=False), "closing_wrong_person", "wrong_person")
         if intent == "callback":
-            return _close(ctx, state, "closing_callback", "callback")
+            return _ask_when(ctx, state, speech)
         state = replace(state, identity_confirmed=True, step=INTEREST, turn=state.turn + 1, reprompts=0)
         return Step(_ask(ctx, ("reminder", "interest"), state), state)
     if intent == "yes":
         return _close(ctx, replace(state, interest="yes"), "closing_interested", "interested")
     if intent == "callback":
-        return _close(ctx, replace(state, interest="callback"), "closing_callback", "callback")
+        return _ask_when(ctx, replace(state, interest="callback"), speech)
     return _close(ctx, replace(state, interest="no"), "closing_not_interested", "not_interested")
+
+
+def _ask_when(ctx: FlowContext, state: FlowState, speech: str | None) -> Step:
+    """The caller wants a callback: take the time they said, or ask for one (speech or keypad choices)."""
+    if speech and ctx.now is not None:
+        heard = when.read_callback_time(speech, ctx.now, ctx.timezone, ctx.language)
+        if heard is not None and heard.precise:
+            return _close_callback(ctx, state, heard.at)
+    state = replace(state, step=WHEN, turn=state.turn + 1, reprompts=0)
+    return Step(_ask(ctx, ("ask_callback_time",), state, extra=when.KEYPAD_PROMPTS.get(ctx.language)), state)
+
+
+def _callback_time(
+    ctx: FlowContext, state: FlowState, digits: str | None, speech: str | None, confidence: float | None
+) -> Step:
+    """The answer to "when shall we call back?": a keypad choice or a time said; else the campaign's delay."""
+    now = ctx.now
+    moment = None
+    if now is not None:
+        if digits:
+            moment = when.callback_from_digit(digits, now, ctx.timezone)
+        elif speech and (confidence is None or confidence >= MIN_CONFIDENCE):
+            moment = when.parse_callback_time(speech, now, ctx.timezone, ctx.language)
+    if moment is not None:
+        return _close_callback(ctx, state, moment)
+    if state.reprompts < MAX_REPROMPTS:
+        state = replace(state, reprompts=state.reprompts + 1, turn=state.turn + 1)
+        key = "reprompt_keypad" if (speech or digits) else "reprompt_silence"
+        return Step(_ask(ctx, (key, "ask_callback_time"), state, extra=when.KEYPAD_PROMPTS.get(ctx.language)), state)
+    return _close(ctx, state, "closing_callback", "callback")  # no time given: the campaign's callback delay
+
+
+def _close_callback(ctx: FlowContext, state: FlowState, moment: dt.datetime) -> Step:
+    state = replace(state, step=DONE, callback_at=moment.astimezone(dt.UTC).isoformat())
+    response = VoiceResponse()
+    language, voice = VOICES.get(ctx.language, VOICES["vi"])
+    confirmation = when.describe_callback(moment, ctx.timezone, ctx.language, now=ctx.now)
+    response.say(confirmation, voice=ctx.voice or voice, language=language)
+    _speak(response, ctx, "goodbye")
+    response.hangup()
+    return Step(str(response), state, "callback")
 
 
 def _close(ctx: FlowContext, state: FlowState, key: str, outcome: str | None) -> Step:
@@ -157,7 +207,7 @@ def _close(ctx: FlowContext, state: FlowState, key: str, outcome: str | None) ->
     return Step(str(response), replace(state, step=DONE), outcome)
 
 
-def _ask(ctx: FlowContext, keys: tuple[str, ...], state: FlowState) -> str:
+def _ask(ctx: FlowContext, keys: tuple[str, ...], state: FlowState, extra: str | None = None) -> str:
     language, _voice = VOICES.get(ctx.language, VOICES["vi"])
     url = ctx.action_url(state.turn)
     response = VoiceResponse()
@@ -173,6 +223,8 @@ def _ask(ctx: FlowContext, keys: tuple[str, ...], state: FlowState) -> str:
     )
     for key in keys:
         _speak(gather, ctx, key)
+    if extra:
+        gather.say(extra, voice=ctx.voice or VOICES.get(ctx.language, VOICES["vi"])[1], language=language)
     response.append(gather)
     # No input falls through the Gather: come back to the same turn without Digits, so we decide what next.
     response.redirect(url, method="POST")
@@ -199,6 +251,7 @@ def _speak(node: Any, ctx: FlowContext, key: str) -> None:
 _DIGIT_INTENTS = {
     IDENTITY: {"1": "yes", "2": "no", "3": "callback", "9": "opt_out"},
     INTEREST: {"1": "yes", "2": "no", "3": "callback", "9": "opt_out"},
+    WHEN: {"9": "opt_out"},  # the other keys are callback times (callbot.when.KEYPAD_CHOICES)
 }
 # Checked in this order: the more specific negatives before the bare "yes" words they contain
 # ("không phải" contains "phải", "không quan tâm" contains "quan tâm").

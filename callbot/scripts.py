@@ -36,6 +36,7 @@ _VI = {
     "và sẽ gọi lại sau. Xin cảm ơn.",
     "goodbye": "Xin cảm ơn. Tạm biệt.",
     "recording_notice": "Cuộc gọi này có thể được ghi âm để nâng cao chất lượng dịch vụ.",
+    "ask_callback_time": "Dạ, anh chị muốn được gọi lại vào lúc nào ạ? Anh chị có thể nói giờ, ví dụ 3 giờ chiều mai.",
     "transfer": "Xin anh chị vui lòng giữ máy, chúng tôi đang kết nối với chuyên viên tư vấn.",
     "transfer_failed": "Hiện chuyên viên đang bận. Chuyên viên của {company} sẽ gọi lại cho anh chị trong thời gian "
     "sớm nhất. Xin cảm ơn.",
@@ -69,6 +70,7 @@ _EN = {
     "voicemail": "Hello, this is {company} calling about your request for {service}. We will call again. Thank you.",
     "goodbye": "Thank you. Goodbye.",
     "recording_notice": "This call may be recorded to improve our service.",
+    "ask_callback_time": "When would you like us to call you back? You can say a time, for example tomorrow at 3 pm.",
     "transfer": "Please hold while we connect you with an adviser.",
     "transfer_failed": "Our advisers are busy right now. An adviser from {company} will call you back shortly. "
     "Thank you.",
@@ -108,6 +110,7 @@ EDITABLE = (
     "closing_interested",
     "closing_not_interested",
     "closing_callback",
+    "ask_callback_time",
     "closing_wrong_person",
     "closing_opted_out",
     "closing_no_input",

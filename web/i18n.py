@@ -153,6 +153,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "text_closing_interested": ("Kết thúc: quan tâm", "Closing: interested"),
     "text_closing_not_interested": ("Kết thúc: không quan tâm", "Closing: not interested"),
     "text_closing_callback": ("Kết thúc: hẹn gọi lại", "Closing: call back"),
+    "text_ask_callback_time": ("Hỏi giờ gọi lại", "Asking for a callback time"),
     "text_closing_wrong_person": ("Kết thúc: sai người", "Closing: wrong person"),
     "text_closing_opted_out": ("Kết thúc: từ chối cuộc gọi", "Closing: opted out"),
     "text_closing_no_input": ("Kết thúc: không trả lời", "Closing: no answer given"),

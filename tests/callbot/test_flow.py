@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from callbot import flow
 
 URL = "https://bot.example.vn/twilio/gather?attempt=7&turn={}"
+NOW = dt.datetime(2026, 11, 25, 3, 0, tzinfo=dt.UTC)  # a Wednesday, 10:00 in Ho Chi Minh City
 
 
 def ctx(**overrides: object) -> flow.FlowContext:
@@ -18,6 +20,7 @@ def ctx(**overrides: object) -> flow.FlowContext:
         "company": "Công ty ABC",
         "language": "vi",
         "action_url": URL.format,
+        "now": NOW,
     }
     values.update(overrides)
     return flow.FlowContext(**values)  # type: ignore[arg-type]
@@ -96,8 +99,6 @@ def test_english_campaigns_speak_english() -> None:
             "not_interested",
             "đã dành thời gian",
         ),
-        ({"digits": "1"}, {"digits": "3"}, "callback", "gọi lại"),
-        ({"digits": "1"}, {"speech": "để sau đi, đang bận", "confidence": 0.8}, "callback", "gọi lại"),
         ({"digits": "1"}, {"digits": "9"}, "opted_out", "không nhận thêm cuộc gọi"),
     ],
 )
@@ -118,12 +119,46 @@ def test_the_interest_question_decides_the_outcome(identity, interest, outcome, 
         ({"speech": "không phải, nhầm số rồi", "confidence": 0.9}, "wrong_person"),
         ({"digits": "9"}, "opted_out"),
         ({"speech": "đừng gọi cho tôi nữa", "confidence": 0.9}, "opted_out"),
-        ({"speech": "gọi lại sau nhé", "confidence": 0.9}, "callback"),
+        ({"speech": "gọi lại cho tôi lúc 3 giờ chiều mai nhé", "confidence": 0.9}, "callback"),
     ],
 )
 def test_the_identity_question_can_end_the_call(given: dict[str, object], outcome: str) -> None:
     step = answer(flow.start(ctx(), "human"), **given)
     assert step.outcome == outcome and parse(step).find("Hangup") is not None
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "expected"),
+    [
+        ({"digits": "3"}, {"digits": "2"}, "2026-11-26T02:00:00+00:00"),  # keypad: tomorrow morning 09:00
+        ({"digits": "3"}, {"speech": "khoảng 4 giờ chiều nay", "confidence": 0.8}, "2026-11-25T09:00:00+00:00"),
+        ({"speech": "để sau đi, đang bận", "confidence": 0.8}, {"digits": "1"}, "2026-11-25T05:00:00+00:00"),
+        ({"speech": "gọi lại lúc 3 giờ chiều mai", "confidence": 0.9}, None, "2026-11-26T08:00:00+00:00"),
+        ({"digits": "3"}, {"digits": "7"}, None),  # not a choice: asked once more, then the campaign's delay
+    ],
+)
+def test_a_callback_gets_the_time_the_caller_asks_for(first, then, expected) -> None:  # type: ignore[no-untyped-def]
+    c = ctx(now=NOW)
+    asked = answer(flow.start(c, "human"), c, digits="1")
+    step = answer(asked, c, **first)
+    if then is not None:
+        assert step.outcome is None and step.state.step == "when" and "nhấn 2" in spoken(step)
+        step = answer(step, c, **then)
+        if expected is None:
+            assert step.outcome is None and "chưa hiểu rõ" in spoken(step)
+            step = answer(step, c, digits="8")
+    assert step.outcome == "callback" and step.state.interest == "callback" and step.state.step == "done"
+    assert step.state.callback_at == expected
+    if expected:
+        assert "Vâng, chúng tôi sẽ gọi lại cho anh chị vào" in spoken(step)
+    else:
+        assert "gọi lại cho anh chị vào lúc khác" in spoken(step)
+
+
+def test_a_caller_asked_for_a_time_can_still_opt_out() -> None:
+    c = ctx(now=NOW)
+    asked = answer(answer(flow.start(c, "human"), c, digits="1"), c, digits="3")
+    assert answer(asked, c, digits="9").outcome == "opted_out"
 
 
 def test_silence_is_asked_again_once_then_ends_as_no_input() -> None:
@@ -178,8 +213,6 @@ def test_state_survives_storage() -> None:
 
 
 def test_a_campaigns_own_texts_and_variables_with_safe_defaults() -> None:
-    import datetime as dt
-
     texts = {"greeting": "Chào {name}, {company} gọi về đăng ký {service} {registered_at}."}
     when = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)
     step = flow.start(ctx(texts=texts, registered_at=when), "human")
