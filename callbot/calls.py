@@ -12,13 +12,15 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from callbot import compliance, dnc, flow, queue
 from callbot import leads as lead_service
-from callbot.models import FINAL_CALL_STATUSES, CallAttempt, CallEvent, Lead
+from callbot.models import FINAL_CALL_STATUSES, CallAttempt, CallEvent, Lead, QueueItem, User
 from callbot.scripts import script_for
 
 # A call's status only moves forward along these ranks; every final status shares the last rank.
 STATUS_RANK = {"created": 0, "queued": 1, "initiated": 2, "ringing": 3, "in-progress": 4}
 STATUS_RANK.update({status: 5 for status in FINAL_CALL_STATUSES})
-KINDS = ("status", "voice", "gather", "fallback", "recording")
+KINDS = ("status", "voice", "gather", "fallback", "recording", "transfer", "whisper")
+# How long an agent stays reserved for a transfer beyond the ring time, if the transfer's result never comes.
+TRANSFER_GRACE = dt.timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,12 @@ class CallUrls:
 
     def recording(self, attempt_id: int) -> str:
         return f"{self.base}/twilio/recording?attempt={attempt_id}"
+
+    def transfer(self, attempt_id: int) -> str:
+        return f"{self.base}/twilio/transfer?attempt={attempt_id}"
+
+    def whisper(self, attempt_id: int) -> str:
+        return f"{self.base}/twilio/whisper?attempt={attempt_id}"
 
 
 def journal(
@@ -90,6 +98,10 @@ def apply(session: Session, event: CallEvent, urls: CallUrls, now: dt.datetime, 
         twiml = _apply_gather(session, attempt, event.params, urls, now)
     elif event.kind == "recording":
         twiml = _apply_recording(attempt, event.params)
+    elif event.kind == "transfer":
+        twiml = _apply_transfer(session, attempt, event.params, urls, now)
+    elif event.kind == "whisper":
+        twiml = flow.whisper(_context(attempt, urls, now))
     else:
         twiml = _apply_fallback(attempt, event.params)
     event.response = twiml
@@ -102,7 +114,9 @@ def _locked_attempt(session: Session, event: CallEvent) -> CallAttempt | None:
     if event.attempt_id is None:
         return None
     attempt = session.get(CallAttempt, event.attempt_id, with_for_update=True, populate_existing=True)
-    if attempt is None or (attempt.call_sid and event.call_sid and attempt.call_sid != event.call_sid):
+    # The whisper comes from the agent's leg: its own CallSid, the lead's call in ParentCallSid.
+    sid = event.params.get("ParentCallSid") if event.kind == "whisper" else event.call_sid
+    if attempt is None or (attempt.call_sid and sid and attempt.call_sid != sid):
         return None
     return attempt
 
@@ -180,15 +194,78 @@ def _apply_gather(
     if attempt.status in FINAL_CALL_STATUSES:
         return hangup_twiml(attempt.lead.campaign.language)
     state = flow.FlowState.from_dict(attempt.flow_state)
+    ctx = _context(attempt, urls, now)
     step = flow.handle(
-        _context(attempt, urls, now),
+        ctx,
         state,
         digits=params.get("Digits") or None,
         speech=params.get("SpeechResult") or None,
         confidence=_float(params.get("Confidence")),
     )
     _store_step(session, attempt, step, now)
+    if step.outcome == "interested" and attempt.lead.campaign.live_transfer:
+        agent = reserve_agent(session, attempt, now)
+        if agent is not None:
+            attempt.transfer_to_id, attempt.transfer_status = agent.id, "dialing"
+            timeout = attempt.lead.campaign.transfer_timeout_seconds
+            assert agent.phone is not None
+            return flow.transfer(ctx, agent.phone, urls.whisper(attempt.id), urls.transfer(attempt.id), timeout)
     return step.twiml
+
+
+def reserve_agent(session: Session, attempt: CallAttempt, now: dt.datetime) -> User | None:
+    """Atomically reserve an available agent who is not on another transfer (the longest idle first)."""
+    free = sa.and_(
+        User.role == "telesales",
+        User.active.is_(True),
+        User.available.is_(True),
+        User.phone.is_not(None),
+        sa.or_(User.transfer_attempt_id.is_(None), User.transfer_until < now),
+        # not in the middle of another lead from the queue
+        ~sa.select(QueueItem.id)
+        .where(QueueItem.claimed_by_id == User.id, QueueItem.disposition.is_(None), QueueItem.lease_expires_at > now)
+        .exists(),
+    )
+    candidate = session.scalar(
+        sa.select(User.id)
+        .where(free)
+        .order_by(sa.func.coalesce(User.transfer_until, sa.literal(dt.datetime(2000, 1, 1, tzinfo=dt.UTC))), User.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    if candidate is None:
+        return None
+    timeout = dt.timedelta(seconds=attempt.lead.campaign.transfer_timeout_seconds)
+    reserved = session.scalar(
+        sa.update(User)
+        .where(User.id == candidate, free)
+        .values(transfer_attempt_id=attempt.id, transfer_until=now + timeout + TRANSFER_GRACE)
+        .returning(User.id)
+        .execution_options(synchronize_session=False)
+    )
+    return None if reserved is None else session.get(User, reserved, populate_existing=True)
+
+
+def _apply_transfer(
+    session: Session, attempt: CallAttempt, params: Mapping[str, str], urls: CallUrls, now: dt.datetime
+) -> str:
+    """The agent's leg ended: put the lead in the agent's hands, or promise a callback from the queue."""
+    status = (params.get("DialCallStatus") or "failed")[:20]
+    attempt.transfer_status = status
+    agent_id = attempt.transfer_to_id
+    if agent_id is not None:
+        session.execute(
+            sa.update(User)
+            .where(User.id == agent_id, User.transfer_attempt_id == attempt.id)
+            .values(transfer_attempt_id=None, transfer_until=None)
+            .execution_options(synchronize_session=False)
+        )
+    if status in ("completed", "answered") and agent_id is not None:
+        queue.hand_to(session, attempt.lead_id, agent_id, now)
+        response = VoiceResponse()
+        response.hangup()
+        return str(response)
+    return flow.transfer_failed(_context(attempt, urls, now))
 
 
 def _apply_recording(attempt: CallAttempt, params: Mapping[str, str]) -> str:

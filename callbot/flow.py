@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from twilio.twiml.voice_response import Gather, VoiceResponse
+from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 from callbot import when
 from callbot.scripts import script_for
@@ -228,6 +228,31 @@ def _ask(ctx: FlowContext, keys: tuple[str, ...], state: FlowState, extra: str |
     response.append(gather)
     # No input falls through the Gather: come back to the same turn without Digits, so we decide what next.
     response.redirect(url, method="POST")
+    return str(response)
+
+
+def transfer(ctx: FlowContext, number: str, whisper_url: str, action_url: str, timeout: int) -> str:
+    """Connect an interested lead with an agent: a word to the lead, then <Dial> the agent with a whisper first."""
+    response = VoiceResponse()
+    _speak(response, ctx, "transfer")
+    dial = Dial(action=action_url, method="POST", timeout=timeout, answer_on_bridge=True)
+    dial.number(number, url=whisper_url, method="POST")
+    response.append(dial)
+    return str(response)
+
+
+def whisper(ctx: FlowContext) -> str:
+    """What the agent hears before the lead is put through: name, service and score."""
+    response = VoiceResponse()
+    _speak(response, ctx, "whisper")
+    return str(response)
+
+
+def transfer_failed(ctx: FlowContext) -> str:
+    """No agent took the call: promise a callback (the lead is in the queue) and hang up."""
+    response = VoiceResponse()
+    _speak(response, ctx, "transfer_failed")
+    response.hangup()
     return str(response)
 
 

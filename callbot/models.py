@@ -43,6 +43,11 @@ class User(Base):
     # Bumped on sign-out and password change: every cookie carrying an older version stops working.
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Live transfer: an agent's phone, whether they take transferred calls now, and the call ringing them.
+    phone: Mapped[str | None] = mapped_column(sa.String(20))
+    available: Mapped[bool] = mapped_column(default=False)
+    transfer_attempt_id: Mapped[int | None]  # the call being transferred to them (they are busy)
+    transfer_until: Mapped[dt.datetime | None]  # and until when that reservation holds, at the latest
 
 
 class Campaign(Base):
@@ -83,6 +88,8 @@ class Campaign(Base):
     audio: Mapped[dict[str, Any]] = mapped_column(default=dict)  # text key -> URL played instead of the voice
     machine_action: Mapped[str] = mapped_column(sa.String(10), default="message")  # message · hangup
     record_calls: Mapped[bool] = mapped_column(default=False)
+    live_transfer: Mapped[bool] = mapped_column(default=False)  # offer an interested lead a live agent
+    transfer_timeout_seconds: Mapped[int] = mapped_column(default=20)
     ring_timeout_seconds: Mapped[int] = mapped_column(default=30)
     language: Mapped[str] = mapped_column(sa.String(5), default="vi")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -212,6 +219,8 @@ class CallAttempt(Base):
     checked_at: Mapped[dt.datetime | None]  # last time the reconciler asked the provider about it
     recording_url: Mapped[str | None] = mapped_column(sa.String(500))
     recording_seconds: Mapped[int | None]
+    transfer_to_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    transfer_status: Mapped[str | None] = mapped_column(sa.String(20))  # dialing · completed · no-answer · busy …
     answered_at: Mapped[dt.datetime | None]
     ended_at: Mapped[dt.datetime | None]
 

@@ -47,6 +47,16 @@ def held_by(session: Session, user_id: int, now: dt.datetime) -> QueueItem | Non
     )
 
 
+def hand_to(session: Session, lead_id: int, user_id: int, now: dt.datetime, lease: dt.timedelta = LEASE) -> None:
+    """A live transfer put the lead through to this agent: the lead's queue item is theirs now."""
+    session.execute(
+        sa.update(QueueItem)
+        .where(QueueItem.lead_id == lead_id, QueueItem.disposition.is_(None))
+        .values(claimed_by_id=user_id, claimed_at=now, lease_expires_at=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def claim_next(session: Session, user_id: int, now: dt.datetime, lease: dt.timedelta = LEASE) -> QueueItem | None:
     """Claim the best open item (score, then freshest) for an agent; one statement, so no two agents get it."""
     current = held_by(session, user_id, now)

@@ -35,6 +35,9 @@ class Settings:
     calls_per_second: float = 1.0
     max_concurrent_calls: int = 10
     dialer_tick_seconds: float = 1.0
+    # A live attempt still without a CallSid this long after its claim is settled by the dialer's reconcile: the
+    # call found at the provider is adopted, or the attempt failed (the dialer died before the API call).
+    orphan_after_seconds: float = 120.0
     # A scheduled start missed by more than this (no dialer was running) pauses the campaign instead.
     start_grace_seconds: int = 6 * 3600
     trusted_proxies: int = 0
@@ -61,6 +64,7 @@ class Settings:
             calls_per_second=_number(env, "CALLBOT_CALLS_PER_SECOND", float, cls.calls_per_second),
             max_concurrent_calls=_number(env, "CALLBOT_MAX_CONCURRENT_CALLS", int, cls.max_concurrent_calls),
             dialer_tick_seconds=_number(env, "CALLBOT_DIALER_TICK_SECONDS", float, cls.dialer_tick_seconds),
+            orphan_after_seconds=_number(env, "CALLBOT_ORPHAN_AFTER_SECONDS", float, cls.orphan_after_seconds),
             start_grace_seconds=_number(env, "CALLBOT_START_GRACE_SECONDS", int, cls.start_grace_seconds),
             trusted_proxies=_number(env, "CALLBOT_TRUSTED_PROXIES", int, cls.trusted_proxies),
             session_cookie_secure=_flag(env, "CALLBOT_SESSION_COOKIE_SECURE", cls.session_cookie_secure),

@@ -141,6 +141,18 @@ TEXTS: dict[str, tuple[str, str]] = {
     "leave_message": ("Để lại lời nhắn", "Leave the message"),
     "hang_up": ("Cúp máy", "Hang up"),
     "recording": ("Ghi âm", "Recording"),
+    "live_transfer": ("Nhận cuộc gọi chuyển tiếp", "Live transfers"),
+    "agent_phone": ("Số điện thoại của bạn", "Your phone number"),
+    "available_for_transfers": (
+        "Sẵn sàng nhận khách quan tâm được nối máy trực tiếp",
+        "Available: put interested leads through to me",
+    ),
+    "offer_live_transfer": (
+        "Nối máy khách quan tâm với chuyên viên đang sẵn sàng",
+        "Put interested leads through to an available agent",
+    ),
+    "transfer_timeout": ("Thời gian đổ chuông chuyên viên (giây)", "Agent ring time (seconds)"),
+    "bad_agent_phone": ("Số điện thoại không hợp lệ.", "Not a valid phone number."),
     "record_calls": ("Ghi âm cuộc gọi (có thông báo cho khách)", "Record calls (the caller is told)"),
     "audio_url": ("Tệp ghi âm thay giọng đọc (https://…)", "Recording played instead (https://…)"),
     "preview": ("Xem trước với một khách hàng mẫu", "Preview for a sample lead"),

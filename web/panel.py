@@ -254,7 +254,12 @@ def _script_form(language: str) -> dict[str, Any]:
     machine_action = form.get("machine_action", "message")
     if machine_action not in flow.MACHINE_ACTIONS:
         raise CallbotError("unknown answering-machine action")
+    timeout = form.get("transfer_timeout_seconds", "20").strip()
+    if not timeout.isdigit() or not 5 <= int(timeout) <= 120:
+        raise CallbotError("the agent's ring time must be 5 to 120 seconds")
     return {
+        "live_transfer": form.get("live_transfer") == "on",
+        "transfer_timeout_seconds": int(timeout),
         "script_texts": texts,
         "voice": voice,
         "audio": audio,

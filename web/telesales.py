@@ -9,10 +9,11 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from callbot import queue
+from callbot import queue, users
 from callbot.db import utcnow
 from callbot.errors import InvalidTransition, NotFound
-from callbot.models import QueueItem
+from callbot.models import QueueItem, User
+from scoring import normalize_phone
 from web.auth import roles_required
 from web.db import get_session
 
@@ -28,6 +29,29 @@ def workspace() -> str | Response:
     if item is not None:
         return redirect(url_for("telesales.item", item_id=item.id))
     return render_template("workspace.html")
+
+
+@bp.post("/availability")
+@roles_required(*AGENTS)
+def availability() -> Response:
+    """An agent's phone for live transfers, and whether they take transferred calls now."""
+    db = get_session()
+    user = db.get(User, current_user.id)
+    assert user is not None
+    raw = request.form.get("phone", "").strip()
+    phone = None
+    if raw:
+        check = normalize_phone(raw[:40], "VN")
+        phone = check.e164 if check.usable else None
+        if phone is None:
+            flash("bad_agent_phone")
+            return redirect(request.referrer or url_for("telesales.workspace"))
+    user.phone = phone
+    user.available = request.form.get("available") == "on" and phone is not None
+    users.audit(db, user.id, "agent_availability", utcnow(), available=user.available)
+    db.commit()
+    flash("saved")
+    return redirect(request.referrer or url_for("telesales.workspace"))
 
 
 @bp.post("/next")

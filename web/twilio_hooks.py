@@ -71,6 +71,18 @@ def recording() -> Response:
     return _handle("recording")
 
 
+@bp.post("/transfer")
+def transfer() -> Response:
+    """The <Dial> to an agent ended: connected, or nobody answered in time."""
+    return _handle("transfer")
+
+
+@bp.post("/whisper")
+def whisper() -> Response:
+    """The agent picked up: what they hear before the lead is put through."""
+    return _handle("whisper")
+
+
 @bp.post("/fallback")
 def fallback() -> Response:
     """Twilio's fallback URL: our answer failed; end the call politely and record why."""

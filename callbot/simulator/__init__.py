@@ -9,10 +9,11 @@ from callbot.simulator.personas import (
     load_personas_file,
     persona_for,
 )
-from callbot.simulator.server import Simulator
+from callbot.simulator.server import LiveStats, Simulator
 
 __all__ = [
     "DEFAULT_MIX",
+    "LiveStats",
     "PERSONAS",
     "Persona",
     "Reply",

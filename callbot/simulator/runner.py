@@ -171,6 +171,26 @@ class CallRunner:
         """A fresh Call SID."""
         return f"CA{uuid.uuid4().hex}"
 
+    def dial_outcome(self, number: str) -> str:
+        """A dialled agent answers as their number's persona says: no_answer and busy ones do not pick up."""
+        persona = self.sim.persona_for(number)
+        return {"no_answer": "no-answer", "busy": "busy", "silent": "no-answer"}.get(persona, "completed")
+
+    def whisper(self, url: str, method: str, leg_sid: str, number: str) -> None:
+        """Request the whisper TwiML for the dialled leg (its own CallSid, the parent's in ParentCallSid)."""
+        params = {
+            **self._params("in-progress"),
+            "CallSid": leg_sid,
+            "ParentCallSid": self.call.sid,
+            "Direction": "outbound-dial",
+            "From": self.call.from_,
+            "To": number,
+            "Called": number,
+        }
+        params.pop("AnsweredBy", None)
+        status, body = self._send(url, method, params)
+        self.record("whisper", f"{status} {body[:80]}")
+
     # --- helpers ---------------------------------------------------------------------------------
 
     def _first_document(self) -> Document:
@@ -201,9 +221,7 @@ class CallRunner:
             pass  # a redirect that arrived meanwhile is picked up as the first document
 
     def _set_status(self, status: str) -> None:
-        with self.sim.lock:
-            self.call.status = status
-            self.call.date_updated = now()
+        self.sim.set_status(self.call, status)
 
     def _answer(self) -> None:
         self.answered_at = self.clock

@@ -8,6 +8,8 @@ import re
 import threading
 import time
 import uuid
+from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,7 +17,7 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from callbot.simulator.calls import CallOptions, SimCall, resource
+from callbot.simulator.calls import TERMINAL, CallOptions, SimCall, resource
 from callbot.simulator.personas import check_mix, check_names
 from callbot.simulator.personas import persona_for as _persona_for
 from callbot.simulator.runner import CallRunner
@@ -132,6 +134,8 @@ def create_app(sim: Simulator) -> Flask:
         if not isinstance(options, CallOptions):
             return options
         call = sim.create_call(options)
+        if sim.api_latency:
+            time.sleep(sim.api_latency)  # the call exists (and may start) before its creator hears of it
         response = jsonify(resource(call, sim.account_sid))
         # Start the call once the response is on the wire, as Twilio only dials after answering the API.
         response.call_on_close(call.released.set)
@@ -174,7 +178,42 @@ def create_app(sim: Simulator) -> Flask:
         sim.update_call(call, status, url, (request.form.get("Method") or "POST").upper(), twiml)
         return jsonify(resource(call, sim.account_sid))
 
+    @app.get(f"{API}/Simulator/Stats.json")
+    def stats(account_sid: str) -> Response:
+        # Not a Twilio resource: the simulator's own counters, for tests and benchmarks in other processes.
+        return jsonify(sim.stats().as_dict())
+
     return app
+
+
+@dataclass(frozen=True)
+class LiveStats:
+    """How many calls the simulator has seen and the most that were live at once, overall and to one number.
+
+    A call is live from its creation (the API's 201) until it has a final status; a caller that counts a call as
+    live until it hears the final status callback always counts at least as many.
+    """
+
+    created: int
+    live: int
+    max_live: int
+    max_live_per_number: int
+    # Numbers that had two or more live calls at the same moment, with their highest count.
+    overlapping: dict[str, int]
+    # Wall-clock times (time.time()) of the first and the latest creation; None before the first call.
+    first_created: float | None
+    last_created: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "created": self.created,
+            "live": self.live,
+            "max_live": self.max_live,
+            "max_live_per_number": self.max_live_per_number,
+            "overlapping": dict(self.overlapping),
+            "first_created": self.first_created,
+            "last_created": self.last_created,
+        }
 
 
 class Simulator:
@@ -191,15 +230,20 @@ class Simulator:
         duplicate_callbacks: bool = False,
         shuffle_callbacks: bool = False,
         seed: int = 0,
+        api_latency: float = 0.0,
     ) -> None:
         if time_scale < 0:
             raise ValueError("time_scale must be >= 0")
+        if api_latency < 0:
+            raise ValueError("api_latency must be >= 0")
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.default_mix = check_mix(default_mix) if default_mix is not None else None
         self.time_scale = float(time_scale)
         self.duplicate_callbacks = duplicate_callbacks
         self.shuffle_callbacks = shuffle_callbacks
+        # Real seconds the API takes to answer a create-call request, after the call was created (Twilio: ~0.1–0.5).
+        self.api_latency = float(api_latency)
         self.stopping = False
         self._overrides: dict[str, str] = {}
         self._rng = random.Random(seed)
@@ -209,6 +253,13 @@ class Simulator:
         self._threads: list[threading.Thread] = []
         self._server: BaseWSGIServer | None = None
         self._server_thread: threading.Thread | None = None
+        # Statistics, changed under self.lock: live calls by CallSid (-> To) and by number, and the peaks.
+        self._live: dict[str, str] = {}
+        self._live_by_number: Counter[str] = Counter()
+        self._max_live = 0
+        self._overlapping: dict[str, int] = {}
+        self._first_created: float | None = None
+        self._last_created: float | None = None
         for number, persona in (personas or {}).items():
             self.set_persona(number, persona)
         self.wsgi_app = create_app(self)
@@ -277,6 +328,7 @@ class Simulator:
         )
         with self.lock:
             self._calls[call.sid] = call
+            self._count_live(call)
             self._threads = [t for t in self._threads if t.is_alive()]
             runner = CallRunner(self, call, random.Random(self._rng.random()))
             thread = threading.Thread(target=runner.run, name=f"simcall-{call.sid[:12]}", daemon=True)
@@ -300,8 +352,49 @@ class Simulator:
         if changed:
             call.wake.set()  # cut the current simulated wait short so the update applies promptly
 
+    def set_status(self, call: SimCall, status: str) -> None:
+        """Change a call's status (from its thread); a final status ends it for the statistics."""
+        with self.lock:
+            call.status = status
+            call.date_updated = datetime.now(UTC)
+            if status in TERMINAL:
+                self._count_ended(call)
+
+    def stats(self) -> LiveStats:
+        """A snapshot of the call counts and the peaks of simultaneously live calls."""
+        with self.lock:
+            return LiveStats(
+                created=len(self._calls),
+                live=len(self._live),
+                max_live=self._max_live,
+                max_live_per_number=max(self._overlapping.values(), default=1 if self._calls else 0),
+                overlapping=dict(self._overlapping),
+                first_created=self._first_created,
+                last_created=self._last_created,
+            )
+
+    def _count_live(self, call: SimCall) -> None:
+        """A call was created: count it live (self.lock held)."""
+        moment = time.time()
+        self._first_created = self._first_created if self._first_created is not None else moment
+        self._last_created = moment
+        self._live[call.sid] = call.to
+        self._max_live = max(self._max_live, len(self._live))
+        self._live_by_number[call.to] += 1
+        if self._live_by_number[call.to] > 1:
+            self._overlapping[call.to] = max(self._overlapping.get(call.to, 0), self._live_by_number[call.to])
+
+    def _count_ended(self, call: SimCall) -> None:
+        """A call ended (or its thread did): it is live no more (self.lock held; counted once)."""
+        if self._live.pop(call.sid, None) is None:
+            return
+        self._live_by_number[call.to] -= 1
+        if self._live_by_number[call.to] <= 0:
+            del self._live_by_number[call.to]
+
     def call_finished(self, call: SimCall) -> None:
         """Mark a call's thread as finished and wake wait_idle()."""
         with self._idle:
+            self._count_ended(call)
             call.done.set()
             self._idle.notify_all()

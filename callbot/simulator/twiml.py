@@ -148,6 +148,14 @@ class CallHost(Protocol):
         """Return a fresh Call SID (for a <Dial> leg)."""
         ...
 
+    def dial_outcome(self, number: str) -> str:
+        """How a dialled number answers: completed · no-answer · busy · failed."""
+        ...
+
+    def whisper(self, url: str, method: str, leg_sid: str, number: str) -> None:
+        """Fetch the TwiML a <Number url> plays to the called party before the bridge (signed, like Twilio)."""
+        ...
+
 
 def _number(value: str | None, default: float) -> float:
     try:
@@ -265,17 +273,26 @@ class TwimlExecutor:
         raise CallEnded("reject verb")
 
     def _verb_dial(self, verb: ET.Element, doc: Document) -> Document | None:
-        targets = [_text(child) for child in verb if _text(child)] or [_text(verb)]
-        self.host.record("dial", targets[0])
-        self.host.advance(DIAL_RING_SECONDS)
-        talk = min(DIAL_TALK_SECONDS, _number(verb.get("timeLimit"), DIAL_TALK_SECONDS))
-        self.host.advance(talk)
+        numbers = [child for child in verb if _text(child)]
+        target = _text(numbers[0]) if numbers else _text(verb)
+        self.host.record("dial", target)
+        # Who answers the dialled leg is the persona of its number: an agent who does not pick up, or is busy.
+        outcome = self.host.dial_outcome(target)
+        leg = self.host.new_sid()
+        talk = 0.0
+        if outcome == "completed":
+            self.host.advance(DIAL_RING_SECONDS)
+            whisper = numbers[0].get("url") if numbers else None
+            if whisper:  # the called party hears this TwiML before the two are connected
+                self.host.whisper(
+                    _resolve(whisper, doc.url) or whisper, numbers[0].get("method") or "POST", leg, target
+                )
+            talk = min(DIAL_TALK_SECONDS, _number(verb.get("timeLimit"), DIAL_TALK_SECONDS))
+            self.host.advance(talk)
+        else:
+            self.host.advance(_number(verb.get("timeout"), 30) if outcome == "no-answer" else 1)
         action = _resolve(verb.get("action"), doc.url) if verb.get("action") else None
         if not action:
             return None
-        params = {
-            "DialCallStatus": "completed",
-            "DialCallSid": self.host.new_sid(),
-            "DialCallDuration": str(int(talk)),
-        }
+        params = {"DialCallStatus": outcome, "DialCallSid": leg, "DialCallDuration": str(int(talk))}
         return self.host.fetch(action, verb.get("method") or "POST", params)
