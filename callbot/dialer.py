@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -41,6 +42,8 @@ ORPHAN_AFTER = dt.timedelta(seconds=Settings.orphan_after_seconds)
 # A live call not heard of for this long is fetched from the API to learn how it ended, then every RECHECK_EVERY.
 RECONCILE_AFTER = dt.timedelta(minutes=15)
 RECHECK_EVERY = dt.timedelta(minutes=5)
+# Threads placing API calls at once, per dialer process.
+PLACERS = 8
 # Leads refused by the guard in one claim before the claimer gives the next campaign its turn.
 MAX_REFUSALS_PER_CLAIM = 50
 ACCOUNT_BUCKET = "account"
@@ -118,7 +121,10 @@ class Dialer:
         self.urls = calls.CallUrls(settings.public_url)
         self.clock = clock
         self.rate_clock = rate_clock
+        self.orphan_after = dt.timedelta(seconds=settings.orphan_after_seconds)
         self._lock = threading.Lock()
+        # API calls go out in parallel while the next claims are made (claims themselves stay one at a time).
+        self._placers = ThreadPoolExecutor(max_workers=PLACERS, thread_name_prefix="dialer-place")
 
     def tick(self) -> int:
         """One round: wake due leads, place what calls the rules allow, settle silent calls, finish idle campaigns."""
@@ -139,20 +145,32 @@ class Dialer:
             self._lock.release()
 
     def _dial(self, zones_by_campaign: dict[int, list[str | None]]) -> int:
-        """Claim and place calls one campaign after another in turn, until every campaign is done for this tick."""
+        """Claim and place calls one campaign after another in turn, until every campaign is done for this tick.
+
+        Each claim commits before its API call; the API calls run on a small pool while the next claims are
+        made, and the tick returns once every call it claimed has been placed (or has failed and been settled).
+        """
         turn = [cid for cid, zones in zones_by_campaign.items() if zones]
-        placed = 0
-        while turn:
-            for campaign_id in list(turn):
-                claim = self._claim(campaign_id, zones_by_campaign[campaign_id])
-                if claim == "account_rate" or claim == "account_full":
-                    return placed
-                if isinstance(claim, str):
-                    turn.remove(campaign_id)
-                    continue
-                self._place(claim)
-                placed += 1
-        return placed
+        placing: list[Future[None]] = []
+        try:
+            while turn:
+                for campaign_id in list(turn):
+                    claim = self._claim(campaign_id, zones_by_campaign[campaign_id])
+                    if claim == "account_rate" or claim == "account_full":
+                        return len(placing)
+                    if isinstance(claim, str):
+                        turn.remove(campaign_id)
+                        continue
+                    placing.append(self._placers.submit(self._place, claim))
+            return len(placing)
+        finally:
+            for future in wait(placing).done:
+                if future.exception() is not None:
+                    log.error("placing a call failed", exc_info=future.exception())
+
+    def close(self) -> None:
+        """Stop the placing threads (after the calls being placed)."""
+        self._placers.shutdown(wait=True)
 
     def _claim(self, campaign_id: int, zones: list[str | None]) -> Claim | str:
         """Claim the best due lead the rules allow and create its attempt, in one transaction, before any API call."""
