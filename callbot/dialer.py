@@ -471,6 +471,10 @@ class DialerService:
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.leader = False
         self.scheduler = None
+        # stop() must not shut the scheduler down while a tick runs: APScheduler's shutdown holds the job stores'
+        # lock while it waits for running jobs, and a tick takes that lock (get_jobs): a deadlock.
+        self._stopping = threading.Event()
+        self._busy = threading.Lock()
 
     def start(self, *, background: bool = True):  # type: ignore[no-untyped-def]
         from apscheduler.events import EVENT_JOB_MISSED
@@ -479,6 +483,17 @@ class DialerService:
 
         scheduler = (BackgroundScheduler if background else BlockingScheduler)(timezone="UTC")
         self.scheduler = scheduler
+        shutdown = scheduler.shutdown
+
+        def safe_shutdown(wait: bool = True) -> None:
+            # Whoever shuts the scheduler down (stop(), or a caller holding only the scheduler): no new tick starts
+            # and the one under way ends before APScheduler takes its job-store lock to wait for it.
+            self._stopping.set()
+            with self._busy:
+                pass
+            shutdown(wait)
+
+        scheduler.shutdown = safe_shutdown  # type: ignore[method-assign]
         scheduler.add_listener(self._missed, EVENT_JOB_MISSED)
         scheduler.add_job(
             self._tick,
@@ -504,8 +519,11 @@ class DialerService:
             _active.pop("sessions", None)
 
     def _tick(self) -> None:
-        self._lead()
-        self.dialer.tick()
+        with self._busy:
+            if self._stopping.is_set():
+                return
+            self._lead()
+            self.dialer.tick()
 
     def _lead(self) -> None:
         """Hold the scheduler lease (or take it when its holder died) and keep the stored jobs in step."""

@@ -23,7 +23,7 @@ from callbot.dialer import (
     take_lease,
     take_tokens,
 )
-from callbot.models import CallAttempt, Campaign, Lead
+from callbot.models import CallAttempt, Campaign, Lead, Lease
 from callbot.simulator import Simulator
 from callbot.telephony import TwilioTelephony
 from tests.conftest import NOW, make_campaign, make_leads
@@ -412,6 +412,28 @@ def test_a_start_missed_beyond_the_grace_pauses_the_campaign(sessions, settings)
             assert campaign.status == "paused" and "missed" in campaign.status_note
     finally:
         service.stop()
+
+
+def test_shutting_the_scheduler_down_during_a_tick_does_not_hang(sessions, settings):  # type: ignore[no-untyped-def]
+    # APScheduler's shutdown waits for running jobs while holding its job-store lock, which a tick takes too: a
+    # tick caught half-way (here: held up on the lease row) must finish, and the shutdown return, not deadlock.
+    telephony = TwilioTelephony(
+        settings.twilio_account_sid, settings.twilio_auth_token, api_base_url="http://127.0.0.1:9"
+    )
+    service = DialerService(Dialer(sessions, telephony, settings), interval=0.05)
+    scheduler = service.start()
+    assert service.leader
+    blocker = sessions()
+    blocker.execute(sa.update(Lease).values(expires_at=Lease.expires_at))  # a write lock on the lease
+    time.sleep(0.4)  # the next tick is now waiting for that lock
+    stopper = threading.Thread(target=scheduler.shutdown, daemon=True)
+    stopper.start()
+    time.sleep(0.3)
+    blocker.rollback()  # the tick goes on, into the job store
+    blocker.close()
+    stopper.join(20)
+    assert not stopper.is_alive(), "scheduler.shutdown() deadlocked with a running tick"
+    service.stop()
 
 
 def test_one_dialer_holds_the_scheduler_lease_until_it_dies(sessions):  # type: ignore[no-untyped-def]
