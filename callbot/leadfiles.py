@@ -113,6 +113,11 @@ class LeadFile:
     encoding: str | None = None
     size_hint: int | None = None  # rows expected, when cheap to know (for progress bars)
     _closers: list[Any] = field(default_factory=list)
+    # UTF-8 text only (what intake may split between worker processes): the separator, the byte offset where the
+    # data rows begin and the physical line number of the header.
+    delimiter: str | None = None
+    data_offset: int | None = None
+    header_line: int | None = None
 
     def close(self) -> None:
         for closer in self._closers:
@@ -217,10 +222,23 @@ class TextLines:
             self._raw.close()
             raise
         self.number = 0  # physical line number of the last line handed out
+        self._first = True  # the first line may start with a BOM
         self._text: IO[str] | None = None
         if self.encoding.startswith("utf-16"):
             # Two-byte text: the codec finds the line ends; a bad byte here is rare and reported near its line.
             self._text = io.TextIOWrapper(self._raw, encoding=self.encoding, errors="strict", newline="")
+
+    def seek(self, offset: int, number: int) -> None:
+        """Go on from a byte offset of a UTF-8 file where physical line `number` + 1 begins."""
+        if self._text is not None:
+            raise ValueError("only UTF-8 files can be read from an offset")
+        self._raw.seek(offset)
+        self.number = number
+        self._first = False
+
+    def tell(self) -> int | None:
+        """The byte offset of the next line of a UTF-8 file (None for UTF-16, which a codec reads ahead)."""
+        return None if self._text is not None else self._raw.tell()
 
     def __iter__(self) -> Iterator[str]:
         if self._text is not None:
@@ -233,7 +251,6 @@ class TextLines:
                     f"{self.path}: near line {self.number + 1}: not valid UTF-16 ({exc.reason})"
                 ) from None
             return
-        first = True
         for raw_line in self._raw:
             self.number += 1
             try:
@@ -243,8 +260,8 @@ class TextLines:
                     f"{self.path}: line {self.number} is not valid UTF-8 (byte 0x{raw_line[exc.start]:02x} at "
                     f"column {exc.start + 1}); save the file as 'CSV UTF-8'"
                 ) from None
-            if first:
-                line, first = line.lstrip("\ufeff"), False
+            if self._first:
+                line, self._first = line.lstrip("\ufeff"), False
             yield line
 
     def close(self) -> None:
@@ -272,7 +289,22 @@ def _read_text_header(path: Path, lines: TextLines, overrides: dict[str, str] | 
         kind="tsv" if delimiter == "\t" else "csv",
         encoding=lines.encoding,
         _closers=[lines],
+        delimiter=delimiter,
+        data_offset=lines.tell(),
+        header_line=header_number,
     )
+
+
+def text_rows_from(path: Path, delimiter: str, offset: int, line: int) -> tuple[Iterator[tuple[int, list[str]]], Any]:
+    """The rows of a UTF-8 lead file from a byte offset where a record begins on physical line `line`, read exactly
+    as open_lead_file reads them, and what to close when done."""
+    lines = TextLines(path)
+    try:
+        lines.seek(offset, line - 1)
+    except BaseException:
+        lines.close()
+        raise
+    return _text_rows(csv.reader(iter(lines), delimiter=delimiter), lines, line - 1), lines
 
 
 def _text_rows(reader: Any, lines: TextLines, header_number: int) -> Iterator[tuple[int, list[str]]]:

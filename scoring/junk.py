@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Container
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +20,8 @@ __all__ = [
     "assess_lead",
     "clean_email",
     "clean_name",
+    "first_verdict",
+    "junk_reasons",
 ]
 
 VERDICTS = ("ok", "suspect", "junk", "duplicate", "blocked")
@@ -146,6 +149,29 @@ _new = object.__new__
 _set = object.__setattr__
 
 
+def junk_reasons(phone: PhoneCheck) -> tuple[str, ...]:
+    """The reasons of a row without a usable number: why, then the phone's notes."""
+    return (phone.reason or "phone_invalid", *phone.notes)
+
+
+@functools.lru_cache(maxsize=1024)
+def first_verdict(
+    notes: tuple[str, ...], name_reason: str | None, email_reason: str | None
+) -> tuple[str, tuple[str, ...]]:
+    """Verdict and reasons of a row whose number is usable, not blocked and not held yet (a few combinations repeat
+    over a whole file, hence the cache). The phone's notes (landline, converted, recovered from Excel…) travel with
+    the verdict so the agent sees them."""
+    verdict, reasons = "ok", notes
+    if name_reason is not None:
+        reasons += (name_reason,)
+        verdict = "suspect"  # both name reasons are suspect ones
+    if email_reason is not None:
+        reasons += (email_reason,)
+        if email_reason in _SUSPECT:
+            verdict = "suspect"
+    return verdict, reasons
+
+
 def assess_lead(
     row: LeadInput,
     *,
@@ -159,22 +185,14 @@ def assess_lead(
     email, email_reason, suggestion = check_email(row.email)
     key = phone.e164
     # Precedence: junk, then blocked, then duplicate, then suspect; the phone decides before name/email.
-    # The phone's notes (landline, converted, recovered from Excel…) travel with the verdict so the agent sees them.
     if key is None:
-        verdict, reasons = "junk", (phone.reason or "phone_invalid", *phone.notes)
+        verdict, reasons = "junk", junk_reasons(phone)
     elif key in blocked_numbers:
         verdict, reasons = "blocked", _DNC
     elif key in seen_keys:
         verdict, reasons = "duplicate", _DUPLICATE
     else:
-        verdict, reasons = "ok", phone.notes
-        if name_reason is not None:
-            reasons += (name_reason,)
-            verdict = "suspect"  # both name reasons are suspect ones
-        if email_reason is not None:
-            reasons += (email_reason,)
-            if email_reason in _SUSPECT:
-                verdict = "suspect"
+        verdict, reasons = first_verdict(phone.notes, name_reason, email_reason)
     # Assessment(...) built by hand: on the intake's hot path that saves a tenth of the row's time; the tests
     # check the result equals Assessment(...) field for field.
     result = _new(Assessment)

@@ -178,26 +178,65 @@ def _freshness_code(registered_at: datetime | None, now: datetime) -> str | None
 
 
 def _pre_codes(lead: LeadFacts, now: datetime) -> tuple[str, ...]:
+    return _codes(
+        _freshness_code(lead.registered_at, now),
+        lead.source,
+        lead.has_name,
+        lead.has_email,
+        lead.has_service,
+        lead.verdict,
+        lead.reasons,
+    )
+
+
+def _codes(
+    fresh: str | None,
+    source: str | None,
+    has_name: bool,
+    has_email: bool,
+    has_service: bool,
+    verdict: str,
+    reasons: tuple[str, ...],
+) -> tuple[str, ...]:
     codes: list[str] = ["base"]
-    fresh = _freshness_code(lead.registered_at, now)
     if fresh:
         codes.append(fresh)
-    source = source_kind(lead.source)
-    if source:
-        codes.append(f"source_{source}")
+    kind = source_kind(source)
+    if kind:
+        codes.append(f"source_{kind}")
     codes += [
         code
         for code, present in (
-            ("has_name", lead.has_name),
-            ("has_email", lead.has_email),
-            ("has_service", lead.has_service),
+            ("has_name", has_name),
+            ("has_email", has_email),
+            ("has_service", has_service),
         )
         if present
     ]
-    if lead.verdict != "ok":
-        codes.append(f"verdict_{lead.verdict}")
-    codes += [code for code in _INTAKE_CODES if code in lead.reasons]
+    if verdict != "ok":
+        codes.append(f"verdict_{verdict}")
+    codes += [code for code in _INTAKE_CODES if code in reasons]
     return tuple(codes)
+
+
+def freshness_code(registered_at: datetime | None, now: datetime) -> str | None:
+    """The freshness rule a registration time fires at `now` (fresh_1h … stale_30d, registered_unknown) or None."""
+    return _freshness_code(registered_at, now)
+
+
+@functools.lru_cache(maxsize=4096)
+def default_pre_call_score(
+    fresh: str | None,
+    source: str | None,
+    has_name: bool,
+    has_email: bool,
+    has_service: bool,
+    verdict: str,
+    reasons: tuple[str, ...],
+) -> Score:
+    """pre_call_score with the default weights, given the lead's facts with its registration time already turned
+    into its freshness code (freshness_code): bulk intake scores a million rows from a few hundred such keys."""
+    return _default_score(_codes(fresh, source, has_name, has_email, has_service, verdict, reasons))
 
 
 def _reasons_for(codes: tuple[str, ...], w: Mapping[str, int]) -> list[Reason]:

@@ -41,8 +41,6 @@ TOP_LEVEL_KEYS = ("campaign", "leads", "lead", "region")
 MAX_ID = 2**31 - 1  # ids are INTEGER columns
 SCOPE = "leads:write"
 INSERT_TRIES = 3  # a concurrent request may take a number first (unique index): the retry sees it as a duplicate
-# A registration time outside these years is a typing error, and would not survive the conversion to UTC.
-YEARS = range(1970, 2101)
 
 
 class ApiError(Exception):
@@ -265,10 +263,10 @@ def _rows(items: list[dict[str, Any]], where: list[str], tz: str) -> list[tuple[
     if time_key is not None:
         for item, at in zip(items, where, strict=True):
             try:
-                moment = parse_time(_cell(item.get(time_key)))
+                moment = parse_time.unchecked(_cell(item.get(time_key)))
             except (ValueError, OverflowError):
                 moment = None
-            if moment is not None and moment.year not in YEARS:
+            if moment is not None and not intake.MIN_YEAR <= moment.year <= intake.MAX_YEAR:
                 _bad(f"{at}.{_short(time_key)}: the year {moment.year} is out of range")
     return [(position, {key: _cell(item.get(key)) for key in keys}) for position, item in enumerate(items, 1)]
 

@@ -570,6 +570,37 @@ def test_a_duplicate_fills_what_the_first_lead_lacks(session, tmp_path) -> None:
     ]
 
 
+def test_cells_longer_than_their_columns_are_cut_and_kept_whole_in_the_raw_row(session, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # PostgreSQL refuses a value longer than its column: the import must cut it, for a row and for a duplicate
+    # that gives the first lead what it lacked, while the raw cells keep every character.
+    name, service = "Nguyễn " * 40, "Gói " + "x" * 300
+    path = text_file(
+        tmp_path / "leads.csv",
+        ["Họ và tên", "Số điện thoại", "Dịch vụ", "Thời gian đăng ký"],
+        [[name, "0912345678", "", "01/01/0001"], ["Mai", "0912345678", service, "31/12/9999 23:59"]],
+    )
+    report = intake.import_file(session, make_campaign(session), path, NOW)
+    assert report.total == 2
+    first, second = session.scalars(sa.select(Lead).order_by(Lead.row_number))
+    assert first.name == name.strip()[:200] and first.service == service[:200]
+    assert first.raw["Họ và tên"] == name and second.raw["Dịch vụ"] == service
+    # A year-1 date (or one far in the future) is a placeholder: no registration time, and no crash converting it.
+    assert first.registered_at is None and second.registered_at is None
+
+
+def test_foreign_numbers_in_a_file_get_their_own_time_zone_at_import(session, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = text_file(
+        tmp_path / "leads.csv",
+        ["Họ và tên", "Số điện thoại"],
+        [["Mai", "0912345678"], ["John Smith", "+1 212 555 0182"], ["Hana", "+81 3-1234-5678"]],
+    )
+    campaign = make_campaign(session)
+    intake.import_file(session, campaign, path, NOW)
+    zones = [lead.timezone for lead in session.scalars(sa.select(Lead).order_by(Lead.row_number))]
+    assert zones == [None, "America/New_York", "Asia/Tokyo"]
+    assert campaign.lead_timezones == ["America/New_York", "Asia/Tokyo"]
+
+
 def test_a_lead_completed_by_its_duplicate_is_scored_on_what_it_now_holds(session, tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = text_file(
         tmp_path / "leads.csv",
