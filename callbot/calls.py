@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from twilio.twiml.voice_response import VoiceResponse
 
 from callbot import compliance, dnc, flow, queue
@@ -55,23 +55,27 @@ def journal(
     session: Session, kind: str, params: Mapping[str, str], attempt_id: int | None, now: dt.datetime
 ) -> CallEvent:
     """Store the raw request before anything else is done with it."""
-    if attempt_id is not None and session.get(CallAttempt, attempt_id) is None:
-        attempt_id = None
-    event = CallEvent(
-        attempt_id=attempt_id,
-        call_sid=_call_sid(params.get("CallSid")),
-        kind=kind,
-        params=dict(params),
-        received_at=now,
+    # One round trip: the INSERT finds the attempt itself (NULL when there is no such attempt) and returns the row.
+    attempt = sa.select(CallAttempt.id).where(CallAttempt.id == attempt_id).scalar_subquery()
+    event = session.scalar(
+        sa.insert(CallEvent)
+        .values(
+            attempt_id=attempt if attempt_id is not None else None,
+            call_sid=_call_sid(params.get("CallSid")),
+            kind=kind,
+            params=dict(params),
+            received_at=now,
+        )
+        .returning(CallEvent)
     )
-    session.add(event)
-    session.flush()
+    assert event is not None
     return event
 
 
 def _call_sid(raw: str | None) -> str | None:
-    """A CallSid as Twilio writes them ("CA" + 32 hex); anything longer is not one (the raw params keep it)."""
-    return raw if raw and len(raw) <= 40 else None
+    """A CallSid as Twilio writes them ("CA" + 32 hex); anything longer, or with a NUL (which PostgreSQL's text
+    cannot hold), is not one (the raw params keep it)."""
+    return raw if raw and len(raw) <= 40 and "\x00" not in raw else None
 
 
 def apply(session: Session, event: CallEvent, urls: CallUrls, now: dt.datetime, *, turn: int | None = None) -> str:
@@ -79,32 +83,32 @@ def apply(session: Session, event: CallEvent, urls: CallUrls, now: dt.datetime, 
     attempt = _locked_attempt(session, event)
     if attempt is None:
         return hangup_twiml("vi")
-    key = _dedupe_key(event, turn)
+    # The journal keeps the raw values; what is copied into columns must not carry a NUL (PostgreSQL's text
+    # cannot hold one).
+    params = {name: value.replace("\x00", "") for name, value in event.params.items()}
+    key = _dedupe_key(event, params, turn)
     earlier = session.scalar(
-        sa.select(CallEvent).where(CallEvent.call_sid == event.call_sid, CallEvent.dedupe_key == key)
+        sa.select(CallEvent.response).where(CallEvent.call_sid == event.call_sid, CallEvent.dedupe_key == key)
     )
     if earlier is not None:
         # A repeat (Twilio retried, or sent a callback twice): answer as before, change nothing.
-        return earlier.response or empty_twiml()
-    event.dedupe_key = key
-    event.applied = True
-    if attempt.call_sid is None:
-        attempt.call_sid = event.call_sid
+        return earlier or empty_twiml()
     if event.kind == "status":
-        twiml = _apply_status(session, attempt, event.params, now)
+        twiml = _apply_status(session, attempt, params, now)
     elif event.kind == "voice":
-        twiml = _apply_answer(session, attempt, event.params, urls, now)
+        twiml = _apply_answer(session, attempt, params, urls, now)
     elif event.kind == "gather":
-        twiml = _apply_gather(session, attempt, event.params, urls, now)
+        twiml = _apply_gather(session, attempt, params, urls, now)
     elif event.kind == "recording":
-        twiml = _apply_recording(attempt, event.params)
+        twiml = _apply_recording(attempt, params)
     elif event.kind == "transfer":
-        twiml = _apply_transfer(session, attempt, event.params, urls, now)
+        twiml = _apply_transfer(session, attempt, params, urls, now)
     elif event.kind == "whisper":
         twiml = flow.whisper(_context(attempt, urls, now))
     else:
-        twiml = _apply_fallback(attempt, event.params)
-    event.response = twiml
+        twiml = _apply_fallback(attempt, params)
+    # Marked applied with its answer at the end: one UPDATE of the journal row.
+    event.dedupe_key, event.applied, event.response = key, True, twiml
     session.flush()
     return twiml
 
@@ -113,22 +117,35 @@ def _locked_attempt(session: Session, event: CallEvent) -> CallAttempt | None:
     """The attempt the event belongs to, locked so that concurrent callbacks of one call apply in turn."""
     if event.attempt_id is None:
         return None
-    attempt = session.get(CallAttempt, event.attempt_id, with_for_update=True, populate_existing=True)
+    # The lead and its campaign come in the same query (most events need them); only the attempt's row is locked.
+    attempt = session.get(
+        CallAttempt,
+        event.attempt_id,
+        with_for_update={"of": CallAttempt},
+        populate_existing=True,
+        options=[joinedload(CallAttempt.lead, innerjoin=True).joinedload(Lead.campaign, innerjoin=True)],
+    )
     # The whisper comes from the agent's leg: its own CallSid, the lead's call in ParentCallSid.
     sid = event.params.get("ParentCallSid") if event.kind == "whisper" else event.call_sid
     if attempt is None or (attempt.call_sid and sid and attempt.call_sid != sid):
         return None
+    if attempt.call_sid is None and _call_sid(sid):
+        # The first news of the call (before the dialer saved its CallSid): adopt it, unless another attempt has
+        # that CallSid already, in which case the event is not this attempt's.
+        if session.scalar(sa.select(CallAttempt.id).where(CallAttempt.call_sid == sid, CallAttempt.id != attempt.id)):
+            return None
+        attempt.call_sid = sid
     return attempt
 
 
-def _dedupe_key(event: CallEvent, turn: int | None) -> str:
+def _dedupe_key(event: CallEvent, params: Mapping[str, str], turn: int | None) -> str:
     if event.kind == "status":
-        status = event.params.get("CallStatus", "")
+        status = params.get("CallStatus", "")
         return f"status:{status if status in STATUS_RANK else 'unknown'}"
     if event.kind == "gather":
         return f"gather:{turn if turn is not None else ''}"
     if event.kind == "recording":
-        return f"recording:{(event.params.get('RecordingSid') or '')[:40]}"
+        return f"recording:{(params.get('RecordingSid') or '')[:40]}"
     return event.kind
 
 
@@ -148,7 +165,7 @@ def _apply_status(session: Session, attempt: CallAttempt, params: Mapping[str, s
         attempt.answered_by = params["AnsweredBy"][:30]
     if _advance(attempt, status, now) and status in FINAL_CALL_STATUSES:
         duration = params.get("CallDuration") or params.get("Duration")
-        seconds = int(duration) if duration and duration.isdigit() and len(duration) < 7 else None
+        seconds = _seconds(duration)
         attempt.duration_seconds = seconds
         finish(session, attempt, now)
     return empty_twiml()
@@ -278,7 +295,7 @@ def _apply_recording(attempt: CallAttempt, params: Mapping[str, str]) -> str:
     ):
         attempt.recording_url = url
         duration = params.get("RecordingDuration") or ""
-        attempt.recording_seconds = int(duration) if duration.isdigit() and len(duration) < 7 else None
+        attempt.recording_seconds = _seconds(duration)
     return empty_twiml()
 
 
@@ -375,6 +392,11 @@ def _undecided_outcome(attempt: CallAttempt) -> str:
     if attempt.answered_by and attempt.answered_by.startswith(("machine", "fax")):
         return "voicemail"
     return "hung_up" if attempt.answered_at else "no_answer"
+
+
+def _seconds(raw: str | None) -> int | None:
+    """A duration as Twilio sends it (ASCII digits; str.isdigit alone takes "²", which int() refuses)."""
+    return int(raw) if raw and raw.isascii() and raw.isdigit() and len(raw) < 7 else None
 
 
 def _float(raw: str | None) -> float | None:

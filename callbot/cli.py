@@ -450,7 +450,39 @@ def dialer() -> None:
     help='JSON: {"numbers": {"+8490…": "busy"}, "mix": {"interested": 50, …}}',
 )
 @click.option("--time-scale", default=1.0, show_default=True, help="Real seconds per simulated second.")
-def simulator(host: str, port: int, personas_file: Path | None, time_scale: float) -> None:
+@click.option("--duplicate-callbacks", is_flag=True, help="Chaos: send every status callback twice.")
+@click.option(
+    "--shuffle-callbacks", is_flag=True, help="Chaos: send a call's progress callbacks in random order at its end."
+)
+@click.option(
+    "--callback-delay",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Chaos: send each status callback after a random delay of up to SECONDS (real time).",
+)
+@click.option(
+    "--webhook-timeouts",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    metavar="P",
+    help="Chaos: probability that a webhook times out (answer thrown away after Twilio's 15 s × time scale; "
+    "TwiML fetches go to the FallbackUrl, status callbacks are lost or retried per '#rc=N').",
+)
+@click.option("--seed", default=0, show_default=True, help="Seed of the chaos (and of the calls' random choices).")
+def simulator(
+    host: str,
+    port: int,
+    personas_file: Path | None,
+    time_scale: float,
+    duplicate_callbacks: bool,
+    shuffle_callbacks: bool,
+    callback_delay: float,
+    webhook_timeouts: float,
+    seed: int,
+) -> None:
     """Run the local Twilio-compatible simulator (REST API + calls into your webhooks)."""
     import time
 
@@ -464,6 +496,11 @@ def simulator(host: str, port: int, personas_file: Path | None, time_scale: floa
         personas=numbers,
         default_mix=mix,
         time_scale=time_scale,
+        duplicate_callbacks=duplicate_callbacks,
+        shuffle_callbacks=shuffle_callbacks,
+        callback_delay=callback_delay,
+        webhook_timeouts=webhook_timeouts,
+        seed=seed,
     )
     url = sim.start(host=host, port=port)
     click.echo(f"Twilio simulator at {url} (set TWILIO_API_BASE_URL={url}); Ctrl-C to stop")

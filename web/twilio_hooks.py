@@ -17,7 +17,9 @@ bp = Blueprint("twilio_hooks", __name__, url_prefix="/twilio")
 
 def is_signed_by_twilio(auth_token: str, url: str, params: Mapping[str, Any], signature: str) -> bool:
     """Whether `signature` is Twilio's X-Twilio-Signature for this URL and these POST parameters."""
-    return bool(signature) and RequestValidator(auth_token).validate(url, params, signature)
+    if not signature or not all(isinstance(name, str) for name in params):
+        return False  # e.g. a multipart part without a name (werkzeug's key None): Twilio never sends one
+    return RequestValidator(auth_token).validate(url, params, signature)
 
 
 @bp.before_request
@@ -25,7 +27,11 @@ def verify_signature() -> None:
     """Reject (403, nothing stored) any request not signed by Twilio with our auth token."""
     settings = current_app.extensions["callbot.settings"]
     signature = request.headers.get("X-Twilio-Signature", "")
-    if not is_signed_by_twilio(settings.twilio_auth_token, request.url, request.form, signature):
+    try:
+        url = request.url
+    except ValueError:  # no URL can be made of it (e.g. a forwarded prefix "a:b:c" reads as a port): not Twilio's
+        abort(403)
+    if not is_signed_by_twilio(settings.twilio_auth_token, url, request.form, signature):
         abort(403)
 
 

@@ -9,7 +9,7 @@ from callbot.simulator.personas import (
     load_personas_file,
     persona_for,
 )
-from callbot.simulator.server import LiveStats, Simulator
+from callbot.simulator.server import LiveStats, Simulator, WebhookStats
 
 __all__ = [
     "DEFAULT_MIX",
@@ -19,6 +19,7 @@ __all__ = [
     "Reply",
     "SimCall",
     "Simulator",
+    "WebhookStats",
     "load_personas_file",
     "persona_for",
 ]

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import math
 import random
+import threading
 import time
 import uuid
 from email.utils import format_datetime
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl
 
 from callbot.simulator.calls import API_VERSION, SimCall, now
 from callbot.simulator.personas import PERSONAS, Reply
 from callbot.simulator.twiml import (
+    TOTAL_TIMEOUT,
     AppError,
     CallEnded,
     Document,
@@ -28,6 +31,16 @@ MAX_DOCUMENTS = 200  # guards against Redirect loops that take no simulated time
 RELEASE_WAIT = 0.25  # seconds a call waits for its create response to be sent (test clients never close it)
 # Simulated seconds answering-machine detection listens before deciding.
 AMD_SECONDS = {"Enable": 3.0, "DetectMessageEnd": 12.0}
+TIMED_OUT = "timed out"  # the body of a webhook whose answer did not come within Twilio's budget
+MAX_RETRIES = 5  # Twilio's limit for the `rc` connection override
+
+
+def split_overrides(url: str) -> tuple[str, int]:
+    """A webhook URL without its fragment (Twilio's connection overrides, never sent), and its retry count `rc`."""
+    base, _, fragment = url.partition("#")
+    raw = dict(parse_qsl(fragment)).get("rc", "0")
+    retries = int(raw) if raw.isascii() and raw.isdigit() else 0
+    return base, min(retries, MAX_RETRIES)
 
 
 class CallRunner:
@@ -44,6 +57,7 @@ class CallRunner:
         self.sequence = 0
         self.held: list[dict[str, str]] = []
         self.ringing_callback: dict[str, str] | None = None
+        self.deliveries: list[threading.Timer] = []  # status callbacks sent later (callback_delay)
 
     def run(self) -> None:
         """Run the call to its end; never raises (failures land in call.errors)."""
@@ -57,6 +71,7 @@ class CallRunner:
             except Exception as again:
                 self.call.errors.append(f"{type(again).__name__}: {again}")
         finally:
+            self._await_deliveries()
             self.sim.call_finished(self.call)
 
     def _lifecycle(self) -> None:
@@ -141,6 +156,9 @@ class CallRunner:
             raise CallEnded("document limit")
         status, body = self._send(url, method, {**self._params("in-progress"), **extra})
         try:
+            if status is None and body == TIMED_OUT:
+                self.clock += TOTAL_TIMEOUT  # the caller waited in silence while Twilio did
+                raise AppError(11205, f"HTTP connection failure: no answer within {TOTAL_TIMEOUT:g} s")
             if status is None or status >= 400:
                 raise AppError(11200, f"HTTP retrieval failure: {body if status is None else status}")
             return parse_twiml(body, url)
@@ -259,12 +277,38 @@ class CallRunner:
             params["AnsweredBy"] = call.answered_by
         return params
 
-    def _send(self, url: str, method: str, params: dict[str, str]) -> tuple[int | None, str]:
+    def _times_out(self) -> bool:
+        """Whether the next webhook times out (webhook_timeouts); drawn in the call's own thread, reproducibly."""
+        return bool(self.sim.webhook_timeouts) and self.rng.random() < self.sim.webhook_timeouts
+
+    def _send(
+        self, url: str, method: str, params: dict[str, str], times_out: bool | None = None
+    ) -> tuple[int | None, str]:
+        """Send one signed webhook; a timeout (drawn here unless given) throws the answer away after the budget."""
+        url = split_overrides(url)[0]
+        times_out = self._times_out() if times_out is None else times_out
+        seconds = None
         if self.sim.stopping:
             status, body = None, "simulator stopped"
         else:
+            started, clock = time.time(), time.perf_counter()
             status, body = send_webhook(url, method, params, self.sim.auth_token)
-        self.call.requests.append({"url": url, "method": method, "params": params, "status_code": status, "body": body})
+            seconds = time.perf_counter() - clock
+            self.sim.record_webhook(started, seconds, status)
+            if times_out:
+                self.sim.wait_out_budget()
+                status, body = None, TIMED_OUT
+        self.call.requests.append(
+            {
+                "url": url,
+                "method": method,
+                "params": params,
+                "status_code": status,
+                "body": body,
+                "timed_out": times_out,
+                "seconds": seconds,  # how long the answer took (None: not sent)
+            }
+        )
         return status, body
 
     def _emit(self, event: str, call_status: str) -> None:
@@ -297,8 +341,39 @@ class CallRunner:
             self._deliver(self.ringing_callback)  # a late duplicate, after the call is over
 
     def _deliver(self, params: dict[str, str]) -> None:
+        """Send a status callback (twice when duplicating): now, or after a random delay from a timer thread."""
         assert self.opts.status_callback is not None
+        retries = split_overrides(self.opts.status_callback)[1]
         for _ in range(2 if self.sim.duplicate_callbacks else 1):
-            status, body = self._send(self.opts.status_callback, self.opts.status_callback_method, params)
-            if (status is None or status >= 400) and not self.sim.stopping:
-                self.call.errors.append(f"status callback {params['CallStatus']}: {status or body}")
+            # Every random draw happens here, in the call's thread, so that a seed replays the same chaos.
+            timeouts = [self._times_out() for _ in range(1 + retries)]
+            delay = self.rng.uniform(0, self.sim.callback_delay) if self.sim.callback_delay else 0.0
+            if delay <= 0:
+                self._post_callback(params, timeouts)
+                continue
+            timer = threading.Timer(delay, self._post_callback, args=(params, timeouts))
+            timer.daemon = True
+            timer.name = f"simcallback-{self.call.sid[:12]}"
+            self.deliveries.append(timer)
+            timer.start()
+
+    def _post_callback(self, params: dict[str, str], timeouts: list[bool]) -> None:
+        """Send one status callback, retried while no answer comes and the URL's `#rc=` allows."""
+        assert self.opts.status_callback is not None
+        status: int | None = None
+        body = ""
+        for times_out in timeouts:
+            status, body = self._send(self.opts.status_callback, self.opts.status_callback_method, params, times_out)
+            if status is not None or self.sim.stopping:
+                break
+        if (status is None or status >= 400) and not self.sim.stopping:
+            lost = " (lost)" if status is None else ""
+            self.call.errors.append(f"status callback {params['CallStatus']}: {status or body}{lost}")
+
+    def _await_deliveries(self) -> None:
+        """Wait for the delayed status callbacks still to be sent (dropped when the simulator stops)."""
+        for timer in self.deliveries:
+            while timer.is_alive():
+                if self.sim.stopping:
+                    timer.cancel()  # a callback already being sent finishes, the others are not sent
+                timer.join(0.05)

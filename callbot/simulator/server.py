@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hmac
+import math
 import random
 import re
 import threading
 import time
 import uuid
+from array import array
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +23,7 @@ from callbot.simulator.calls import TERMINAL, CallOptions, SimCall, resource
 from callbot.simulator.personas import check_mix, check_names
 from callbot.simulator.personas import persona_for as _persona_for
 from callbot.simulator.runner import CallRunner
+from callbot.simulator.twiml import TOTAL_TIMEOUT
 
 API = "/2010-04-01/Accounts/<account_sid>"
 _PHONE = re.compile(r"\+\d{7,15}")
@@ -183,6 +186,11 @@ def create_app(sim: Simulator) -> Flask:
         # Not a Twilio resource: the simulator's own counters, for tests and benchmarks in other processes.
         return jsonify(sim.stats().as_dict())
 
+    @app.get(f"{API}/Simulator/Webhooks.json")
+    def webhooks(account_sid: str) -> Response:
+        # Not a Twilio resource either: how the webhooks the simulator sent fared (latency as the sender saw it).
+        return jsonify(sim.webhook_stats().as_dict())
+
     return app
 
 
@@ -216,8 +224,71 @@ class LiveStats:
         }
 
 
+@dataclass(frozen=True)
+class WebhookStats:
+    """The webhooks the simulator sent (TwiML fetches, status callbacks, whispers): how many, how many got no
+    answer or an HTTP error, and their latency in seconds as the sender measured it (connect + request + response;
+    nearest-rank percentiles). A timeout the simulator injects counts with the latency the app really took.
+    """
+
+    sent: int
+    failed: int
+    p50: float | None
+    p99: float | None
+    max: float | None
+    # Wall-clock times (time.time()) of the first request sent and of the latest answer received.
+    first_sent: float | None
+    last_answered: float | None
+
+    @property
+    def per_second(self) -> float | None:
+        """Requests per second between the first request and the latest answer."""
+        if not self.sent or self.first_sent is None or self.last_answered is None:
+            return None
+        return self.sent / max(self.last_answered - self.first_sent, 1e-9)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sent": self.sent,
+            "failed": self.failed,
+            "p50": self.p50,
+            "p99": self.p99,
+            "max": self.max,
+            "first_sent": self.first_sent,
+            "last_answered": self.last_answered,
+            "per_second": self.per_second,
+        }
+
+
+def _rank(ordered: list[float], fraction: float) -> float | None:
+    """The nearest-rank percentile of sorted values."""
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)] if ordered else None
+
+
 class Simulator:
-    """A local stand-in for Twilio Voice: the REST API plus simulated callees answering calls."""
+    """A local stand-in for Twilio Voice: the REST API plus simulated callees answering calls.
+
+    Chaos, to test receivers (all off by default):
+
+    - `duplicate_callbacks`: every status callback is sent twice.
+    - `shuffle_callbacks`: the progress callbacks of a call are held and sent in random order with the final one,
+      followed by a late repeat of "ringing".
+    - `callback_delay`: every status callback (each copy) is sent after a random delay of 0 to this many real
+      seconds, from its own thread, while the call goes on: callbacks overtake one another and arrive after later
+      TwiML requests, even after the call is over. Not scaled by `time_scale`: it stands for the queues between
+      Twilio and the app, not for the call's clock. A call counts as done (`wait_idle`) once they were all sent.
+    - `webhook_timeouts`: the probability that a webhook times out. The request is sent (the app may well act on
+      it) but its answer is thrown away, as if it had not come within Twilio's 15 s budget; the simulator waits
+      out that budget (15 s × `time_scale` of real time; the call's clock moves 15 s) and then does what Twilio
+      does: a TwiML fetch (answer URL, Gather action, Redirect, Dial action) fails with error 11205 and the
+      FallbackUrl is fetched instead, with ErrorCode and ErrorUrl (itself subject to timeouts; without a usable
+      fallback the call ends); a status callback is lost, unless its URL carries Twilio's connection override
+      `#rc=N` (retry count, 0–5): then it is sent again, up to N more times. Of the overrides only `rc` is read,
+      and a retry is made whenever no HTTP answer came (a timeout or a failed connection), never for an HTTP error
+      (Twilio's `rp` policy is not modelled). The fragment is never sent, nor signed.
+
+    `webhook_stats()` reports the latency of every webhook sent, as the sender measured it (for benchmarks).
+    """
 
     def __init__(
         self,
@@ -231,11 +302,17 @@ class Simulator:
         shuffle_callbacks: bool = False,
         seed: int = 0,
         api_latency: float = 0.0,
+        callback_delay: float = 0.0,
+        webhook_timeouts: float = 0.0,
     ) -> None:
         if time_scale < 0:
             raise ValueError("time_scale must be >= 0")
         if api_latency < 0:
             raise ValueError("api_latency must be >= 0")
+        if not callback_delay >= 0:
+            raise ValueError("callback_delay must be >= 0")
+        if not 0 <= webhook_timeouts <= 1:
+            raise ValueError("webhook_timeouts is a probability, between 0 and 1")
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.default_mix = check_mix(default_mix) if default_mix is not None else None
@@ -244,7 +321,10 @@ class Simulator:
         self.shuffle_callbacks = shuffle_callbacks
         # Real seconds the API takes to answer a create-call request, after the call was created (Twilio: ~0.1–0.5).
         self.api_latency = float(api_latency)
+        self.callback_delay = float(callback_delay)
+        self.webhook_timeouts = float(webhook_timeouts)
         self.stopping = False
+        self._stopped = threading.Event()  # set with `stopping`: cuts waits short (budgets of timed-out webhooks)
         self._overrides: dict[str, str] = {}
         self._rng = random.Random(seed)
         self.lock = threading.Lock()
@@ -260,6 +340,11 @@ class Simulator:
         self._overlapping: dict[str, int] = {}
         self._first_created: float | None = None
         self._last_created: float | None = None
+        # Webhooks sent (under self.lock): latencies in seconds, failures, first request and latest answer.
+        self._latencies = array("d")
+        self._webhook_failures = 0
+        self._first_sent: float | None = None
+        self._last_answered: float | None = None
         for number, persona in (personas or {}).items():
             self.set_persona(number, persona)
         self.wsgi_app = create_app(self)
@@ -280,6 +365,7 @@ class Simulator:
         """Stop serving, end running calls and wait (bounded) for their threads."""
         deadline = time.monotonic() + timeout
         self.stopping = True
+        self._stopped.set()
         for call in self.calls.values():
             call.wake.set()
             call.released.set()
@@ -372,6 +458,47 @@ class Simulator:
                 first_created=self._first_created,
                 last_created=self._last_created,
             )
+
+    @property
+    def webhook_budget(self) -> float:
+        """Real seconds a timed-out webhook keeps the simulator waiting: Twilio's 15 s, scaled by time_scale."""
+        return TOTAL_TIMEOUT * self.time_scale
+
+    def wait_out_budget(self) -> None:
+        """Wait as Twilio waits for an answer that does not come (cut short when the simulator stops)."""
+        if self.webhook_budget > 0:
+            self._stopped.wait(self.webhook_budget)
+
+    def record_webhook(self, started: float, seconds: float, status: int | None) -> None:
+        """Count one webhook sent at `started` (time.time()) that took `seconds` to be answered (or to fail)."""
+        with self.lock:
+            self._latencies.append(seconds)
+            self._webhook_failures += status is None or status >= 400
+            self._first_sent = started if self._first_sent is None else min(self._first_sent, started)
+            answered = started + seconds
+            self._last_answered = answered if self._last_answered is None else max(self._last_answered, answered)
+
+    def webhook_stats(self) -> WebhookStats:
+        """Latency percentiles and counts of the webhooks sent since the start (or the last reset)."""
+        with self.lock:
+            ordered = sorted(self._latencies)
+            failed, first, last = self._webhook_failures, self._first_sent, self._last_answered
+        return WebhookStats(
+            sent=len(ordered),
+            failed=failed,
+            p50=_rank(ordered, 0.50),
+            p99=_rank(ordered, 0.99),
+            max=ordered[-1] if ordered else None,
+            first_sent=first,
+            last_answered=last,
+        )
+
+    def reset_webhook_stats(self) -> None:
+        """Forget the webhooks sent so far (e.g. after a warm-up)."""
+        with self.lock:
+            self._latencies = array("d")
+            self._webhook_failures = 0
+            self._first_sent = self._last_answered = None
 
     def _count_live(self, call: SimCall) -> None:
         """A call was created: count it live (self.lock held)."""
