@@ -1,9 +1,10 @@
-"""Campaigns: creation, lifecycle and the funnel that tells how one went."""
+"""Campaigns: creation, lifecycle, and the figures that tell how one goes (funnel, outcomes, hours, minutes)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -60,6 +61,15 @@ def change_status(campaign: Campaign, status: str, now: dt.datetime, *, starts_a
     campaign.status = status
 
 
+# A call a person picked up: answered, and not by a machine (Twilio's "unknown" counts as a person).
+ANSWERED = sa.and_(
+    CallAttempt.answered_at.is_not(None),
+    sa.or_(CallAttempt.answered_by.is_(None), ~CallAttempt.answered_by.like("machine%")),
+)
+# A call that reached the provider (it has a CallSid): the ones that count as placed.
+PLACED = CallAttempt.call_sid.is_not(None)
+
+
 @dataclass(frozen=True)
 class Funnel:
     """How many leads reached each stage of a campaign."""
@@ -75,56 +85,70 @@ class Funnel:
     interested: int
     queued: int
     calls: int
+    claimed: int = 0  # queued leads an agent took (or was put through to)
+    won: int = 0  # leads an agent closed as won
 
     def stages(self) -> list[tuple[str, int]]:
-        """The main funnel stages in order, as (key, count)."""
+        """The funnel stages in order, as (key, count): each one a subset of the one before."""
         return [
             ("imported", self.imported),
-            ("rejected", self.junk + self.duplicate + self.blocked),
+            ("callable", self.callable),
             ("called", self.called),
             ("answered", self.answered),
             ("identity_confirmed", self.identity_confirmed),
             ("interested", self.interested),
-            ("queued", self.queued),
+            ("claimed", self.claimed),
+            ("won", self.won),
         ]
+
+    @property
+    def rejected(self) -> int:
+        """Rows intake kept out of the calls: junk, duplicates, blocked numbers."""
+        return self.junk + self.duplicate + self.blocked
 
 
 def funnel(session: Session, campaign_id: int) -> Funnel:
-    """Count the campaign's leads at every stage (a lead counts once per stage, whatever its attempts)."""
+    """Count the campaign's leads at every stage (a lead counts once per stage, whatever its attempts);
+    three grouped queries over the campaign's indexes, whatever its size."""
     by_verdict = dict(
         session.execute(
             sa.select(Lead.verdict, sa.func.count()).where(Lead.campaign_id == campaign_id).group_by(Lead.verdict)
         ).all()
     )
 
-    def leads_with(*conditions: sa.ColumnElement[bool]) -> int:
-        query = sa.select(sa.func.count(sa.distinct(CallAttempt.lead_id))).where(
-            CallAttempt.campaign_id == campaign_id, *conditions
-        )
-        return int(session.scalar(query) or 0)
+    def leads_where(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+        return sa.func.count(sa.distinct(sa.case((condition, CallAttempt.lead_id))))
 
+    calls = session.execute(
+        sa.select(
+            leads_where(PLACED),
+            leads_where(ANSWERED),
+            leads_where(CallAttempt.identity_confirmed.is_(True)),
+            leads_where(CallAttempt.outcome == "interested"),
+            sa.func.count(CallAttempt.call_sid),
+        ).where(CallAttempt.campaign_id == campaign_id)
+    ).one()
+    queue = session.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.count(sa.case((sa.or_(QueueItem.claimed_at.is_not(None), QueueItem.disposition.is_not(None)), 1))),
+            sa.func.count(sa.case((QueueItem.disposition == "won", 1))),
+        ).where(QueueItem.campaign_id == campaign_id)
+    ).one()
     return Funnel(
         imported=sum(by_verdict.values()),
         junk=by_verdict.get("junk", 0),
         duplicate=by_verdict.get("duplicate", 0),
         blocked=by_verdict.get("blocked", 0),
         callable=by_verdict.get("ok", 0) + by_verdict.get("suspect", 0),
-        called=leads_with(CallAttempt.call_sid.is_not(None)),
-        answered=leads_with(
-            CallAttempt.answered_at.is_not(None),
-            sa.or_(CallAttempt.answered_by.is_(None), ~CallAttempt.answered_by.like("machine%")),
-        ),
-        identity_confirmed=leads_with(CallAttempt.identity_confirmed.is_(True)),
-        interested=leads_with(CallAttempt.outcome == "interested"),
-        queued=int(session.scalar(sa.select(sa.func.count()).where(QueueItem.campaign_id == campaign_id)) or 0),
-        calls=int(
-            session.scalar(
-                sa.select(sa.func.count()).where(
-                    CallAttempt.campaign_id == campaign_id, CallAttempt.call_sid.is_not(None)
-                )
-            )
-            or 0
-        ),
+        called=int(calls[0]),
+        answered=int(calls[1]),
+        identity_confirmed=int(calls[2]),
+        interested=int(calls[3]),
+        queued=int(queue[0]),
+        calls=int(calls[4]),
+        claimed=int(queue[1]),
+        won=int(queue[2]),
     )
 
 
@@ -229,3 +253,96 @@ def schedule(campaign: Campaign, starts_at: dt.datetime, now: dt.datetime) -> No
         raise CallbotError("a start time needs its time zone")
     change_status(campaign, "scheduled", now, starts_at=starts_at)
     campaign.status_note = None
+
+
+# Every outcome a call can end with, in the order the dashboard lists them; "live" is a call not over yet.
+OUTCOMES = (
+    "interested",
+    "callback",
+    "not_interested",
+    "wrong_person",
+    "opted_out",
+    "no_input",
+    "hung_up",
+    "voicemail",
+    "no_answer",
+    "busy",
+    "failed",
+    "canceled",
+    "live",
+)
+
+
+def outcome_counts(session: Session, campaign_id: int) -> dict[str, int]:
+    """The campaign's calls by outcome (every known outcome, zeros included); calls still going count as live."""
+    rows = session.execute(
+        sa.select(CallAttempt.outcome, sa.func.count())
+        .where(CallAttempt.campaign_id == campaign_id)
+        .group_by(CallAttempt.outcome)
+    ).all()
+    counts = dict.fromkeys(OUTCOMES, 0)
+    for outcome, count in rows:
+        key = outcome or "live"
+        counts[key] = counts.get(key, 0) + int(count)
+    return counts
+
+
+@dataclass(frozen=True)
+class HourStat:
+    """Calls placed in one hour of the day (local time) and how many a person answered."""
+
+    hour: int
+    calls: int
+    answered: int
+
+    @property
+    def rate(self) -> float:
+        """Answered / placed, 0 when nothing was placed."""
+        return self.answered / self.calls if self.calls else 0.0
+
+
+def answers_by_hour(session: Session, campaign_id: int, timezone: str) -> list[HourStat]:
+    """Placed and answered calls for each hour of the day (0–23) in `timezone`, by when the call was placed."""
+    placed = sa.func.count()
+    answered = sa.func.count(sa.case((ANSWERED, 1)))
+    where = (CallAttempt.campaign_id == campaign_id, PLACED)
+    totals: dict[int, list[int]] = {hour: [0, 0] for hour in range(24)}
+    if session.get_bind().dialect.name == "postgresql":
+        hour = sa.cast(sa.extract("hour", sa.func.timezone(timezone, CallAttempt.created_at)), sa.Integer)
+        rows = session.execute(sa.select(hour, placed, answered).where(*where).group_by(hour)).all()
+        for local_hour, calls, picked_up in rows:
+            totals[int(local_hour)] = [int(calls), int(picked_up)]
+    else:
+        # SQLite has no time zones: group by UTC quarter-hour (every zone's offset is a multiple of 15 minutes,
+        # daylight saving included), then read each quarter's local hour.
+        quarter = sa.cast(sa.func.strftime("%s", CallAttempt.created_at), sa.Integer) // 900
+        rows = session.execute(sa.select(quarter, placed, answered).where(*where).group_by(quarter)).all()
+        zone = ZoneInfo(timezone)
+        for index, calls, picked_up in rows:
+            local_hour = dt.datetime.fromtimestamp(int(index) * 900, dt.UTC).astimezone(zone).hour
+            totals[local_hour][0] += int(calls)
+            totals[local_hour][1] += int(picked_up)
+    return [HourStat(hour, calls, picked_up) for hour, (calls, picked_up) in sorted(totals.items())]
+
+
+@dataclass(frozen=True)
+class Minutes:
+    """Call time: what was talked, and what the provider bills (each call's started minute counts whole)."""
+
+    billed_calls: int
+    talk_seconds: int
+    billed_minutes: int
+
+
+def call_minutes(session: Session, campaign_id: int) -> Minutes:
+    """Talk time and billed minutes of the campaign's calls: Twilio rounds each call up to the next full minute,
+    and bills nothing for a call that never connected (no duration)."""
+    seconds = CallAttempt.duration_seconds
+    row = session.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(seconds), 0),
+            sa.func.coalesce(sa.func.sum((seconds + 59) // 60), 0),
+        ).where(CallAttempt.campaign_id == campaign_id, seconds > 0)
+    ).one()
+    return Minutes(billed_calls=int(row[0]), talk_seconds=int(row[1]), billed_minutes=int(row[2]))

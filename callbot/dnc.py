@@ -46,3 +46,26 @@ def listed_among(session: Session, numbers: Iterable[str]) -> set[str]:
         chunk = numbers[start : start + 500]
         found.update(session.scalars(sa.select(DoNotCall.phone_e164).where(DoNotCall.phone_e164.in_(chunk))))
     return found
+
+
+def entries(
+    session: Session,
+    phone_e164: str | None = None,
+    *,
+    digits: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> list[DoNotCall]:
+    """A page of the list, newest first: only `phone_e164` when given (indexed), or numbers containing `digits`
+    (a part of a number someone remembers)."""
+    query = sa.select(DoNotCall).order_by(DoNotCall.created_at.desc(), DoNotCall.id.desc())
+    if phone_e164 is not None:
+        query = query.where(DoNotCall.phone_e164 == phone_e164)
+    elif digits:
+        query = query.where(DoNotCall.phone_e164.contains(digits, autoescape=True))
+    return list(session.scalars(query.offset(offset).limit(limit)))
+
+
+def count(session: Session) -> int:
+    """How many numbers are on the list."""
+    return int(session.scalar(sa.select(sa.func.count()).select_from(DoNotCall)) or 0)

@@ -249,22 +249,48 @@ class CallEvent(Base):
 
 
 class QueueItem(Base):
-    """A qualified lead waiting for (or held by) a telesales agent; one per lead."""
+    """A qualified lead waiting for (or held by) a telesales agent; one per lead.
+
+    Open (`disposition` NULL): in the queue, or held by `claimed_by_id` until `lease_expires_at`. Disposed: the
+    agent's last disposition; a `follow_up` comes back to that agent at `follow_up_at` (then to anyone).
+    """
 
     __tablename__ = "queue_items"
+    __table_args__ = (
+        # "Next lead" walks the open items backwards: score, then the freshest (one index walk, any queue size).
+        sa.Index(
+            "ix_queue_items_open",
+            "score",
+            "enqueued_at",
+            "id",
+            sqlite_where=sa.text("disposition IS NULL"),
+            postgresql_where=sa.text("disposition IS NULL"),
+        ),
+        # Follow-ups found by when they fall due.
+        sa.Index(
+            "ix_queue_items_follow_up",
+            "follow_up_at",
+            sqlite_where=sa.text("disposition = 'follow_up'"),
+            postgresql_where=sa.text("disposition = 'follow_up'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lead_id: Mapped[int] = mapped_column(sa.ForeignKey("leads.id", ondelete="CASCADE"), unique=True)
     campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
     score: Mapped[int]
     enqueued_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    claimed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # The agent holding it, or the last one who did (who gets a follow-up back first).
+    claimed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
     claimed_at: Mapped[dt.datetime | None]
     lease_expires_at: Mapped[dt.datetime | None]
     disposition: Mapped[str | None] = mapped_column(sa.String(30))
     note: Mapped[str | None] = mapped_column(sa.Text)
     follow_up_at: Mapped[dt.datetime | None]
     disposed_at: Mapped[dt.datetime | None]
+    # Every disposition recorded on this lead, oldest first: {"at", "by", "by_name", "disposition", "note",
+    # "follow_up_at"} (times as ISO text), so earlier agents' notes survive a follow-up round.
+    history: Mapped[list[Any]] = mapped_column(default=list)
 
     lead: Mapped[Lead] = relationship()
     claimed_by: Mapped[User | None] = relationship()

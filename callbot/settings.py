@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from callbot.errors import ConfigError
@@ -17,6 +18,14 @@ REQUIRED = (
     "TWILIO_AUTH_TOKEN",
     "TWILIO_CALLER_ID",
 )
+
+
+@dataclass(frozen=True)
+class Price:
+    """An amount of money in a currency (ISO 4217 code), e.g. the price of one call minute."""
+
+    amount: Decimal
+    currency: str
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,12 @@ class Settings:
     start_grace_seconds: int = 6 * 3600
     trusted_proxies: int = 0
     session_cookie_secure: bool = True
+    # What one started minute of a call costs ("0.085 USD"), for the dashboard's estimate; None: not shown.
+    cost_per_minute: Price | None = None
+    # Telesales: how long "next lead" holds a lead for an agent (the open page renews it), and how long a due
+    # follow-up waits for the agent who set it before anyone may take it.
+    claim_lease_seconds: int = 15 * 60
+    follow_up_grace_seconds: int = 30 * 60
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -68,6 +83,9 @@ class Settings:
             start_grace_seconds=_number(env, "CALLBOT_START_GRACE_SECONDS", int, cls.start_grace_seconds),
             trusted_proxies=_number(env, "CALLBOT_TRUSTED_PROXIES", int, cls.trusted_proxies),
             session_cookie_secure=_flag(env, "CALLBOT_SESSION_COOKIE_SECURE", cls.session_cookie_secure),
+            cost_per_minute=_price(env, "CALLBOT_COST_PER_MINUTE"),
+            claim_lease_seconds=_number(env, "CALLBOT_CLAIM_LEASE_SECONDS", int, cls.claim_lease_seconds),
+            follow_up_grace_seconds=_number(env, "CALLBOT_FOLLOW_UP_GRACE_SECONDS", int, cls.follow_up_grace_seconds),
         )
 
     @classmethod
@@ -116,3 +134,19 @@ def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default
     if raw not in allowed:
         raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {raw!r}")
     return raw
+
+
+def _price(env: Mapping[str, str], name: str) -> Price | None:
+    """A price written as "0.085 USD" or "2000 VND" (amount, then the currency's three-letter code)."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    amount, _, currency = raw.partition(" ")
+    currency = currency.strip().upper()
+    try:
+        value = Decimal(amount.replace(",", "."))
+    except InvalidOperation:
+        value = Decimal(-1)
+    if not value.is_finite() or value < 0 or len(currency) != 3 or not currency.isalpha():
+        raise ConfigError(f"{name} must be an amount and a currency code, e.g. 0.085 USD; got {raw!r}")
+    return Price(value, currency)

@@ -24,8 +24,7 @@ def create_user(session: Session, email: str, name: str, password: str, role: st
     email = email.strip().lower()
     if role not in ROLES:
         raise CallbotError(f"role must be one of {', '.join(ROLES)}")
-    if len(password) < 8:
-        raise CallbotError("password must be at least 8 characters")
+    check_password(password)
     if session.scalar(sa.select(User.id).where(User.email == email)) is not None:
         raise CallbotError(f"a user with e-mail {email} exists already")
     user = User(
@@ -57,3 +56,43 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
 def audit(session: Session, user_id: int | None, action: str, now: dt.datetime, **detail: object) -> None:
     """Append one line to the audit log."""
     session.add(AuditLog(user_id=user_id, action=action, detail=dict(detail), created_at=now))
+
+
+def check_password(password: str) -> None:
+    """The password policy, in one place for creation and resets: at least 8 characters."""
+    if len(password) < 8:
+        raise CallbotError("password must be at least 8 characters")
+
+
+def _keep_an_admin(session: Session, user: User) -> None:
+    """Refuse a change that would leave the panel without an active admin (nobody could manage users then)."""
+    others = session.scalar(
+        sa.select(sa.func.count()).where(User.role == "admin", User.active.is_(True), User.id != user.id)
+    )
+    if not others:
+        raise CallbotError("the last active admin cannot lose the admin role or be deactivated")
+
+
+def change_role(session: Session, user: User, role: str) -> None:
+    """Give a user another role (takes effect on their next request: roles are read from the database)."""
+    if role not in ROLES:
+        raise CallbotError(f"role must be one of {', '.join(ROLES)}")
+    if user.role == "admin" and role != "admin":
+        _keep_an_admin(session, user)
+    user.role = role
+
+
+def set_active(session: Session, user: User, active: bool) -> None:
+    """Deactivate (signed out on their next request, cannot sign in) or reactivate a user."""
+    if not active and user.role == "admin" and user.active:
+        _keep_an_admin(session, user)
+    if not active:
+        user.available = False  # a deactivated agent takes no transferred calls
+    user.active = active
+
+
+def reset_password(user: User, password: str) -> None:
+    """Set a new password and end every session the user has (the cookie's session version no longer matches)."""
+    check_password(password)
+    user.password_hash = _HASHER.hash(password)
+    user.session_version += 1

@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n)  # type: ignore[method-assign]
 
-    from web import api, auth, db, i18n, panel, review, telesales, twilio_hooks
+    from web import admin, api, auth, db, exports, i18n, panel, review, telesales, twilio_hooks
 
     db.init_app(app)
     csrf.init_app(app)
@@ -54,6 +54,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.register_blueprint(panel.bp)
     app.register_blueprint(telesales.bp)
     app.register_blueprint(review.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(exports.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # token-authenticated JSON without cookies: nothing for CSRF to protect
 

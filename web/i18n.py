@@ -179,6 +179,23 @@ TEXTS: dict[str, tuple[str, str]] = {
 }
 
 
+def _merge(*parts: dict[str, tuple[str, str]]) -> None:
+    """Add each page group's texts (web/texts_*.py); a key given two different texts is a mistake."""
+    for part in parts:
+        for key, pair in part.items():
+            if TEXTS.setdefault(key, pair) != pair:
+                raise ValueError(f"panel text {key!r} defined twice with different words")
+
+
+def _load_groups() -> None:
+    from web import texts_admin, texts_dashboard, texts_telesales
+
+    _merge(texts_admin.TEXTS, texts_dashboard.TEXTS, texts_telesales.TEXTS)
+
+
+_load_groups()
+
+
 def current_language() -> str:
     """The panel language of this request."""
     wanted = request.args.get("lang")

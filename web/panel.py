@@ -1,24 +1,27 @@
-"""The admin panel: campaigns with their funnel, calls with their timeline, lead details."""
+"""The admin panel: campaigns with their funnel and dashboard, calls and leads lists, call timelines, lead details."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from xml.etree.ElementTree import ParseError
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 from werkzeug.wrappers import Response
 
 from callbot import campaigns, compliance, flow, queue, scripts, users, verdicts
 from callbot.db import utcnow
 from callbot.errors import CallbotError
 from callbot.models import CallAttempt, Campaign, Lead, QueueItem
+from web import charts, listing
 from web.auth import roles_required
 from web.db import get_session
-from web.i18n import current_language
+from web.i18n import current_language, translate
+from web.masking import mask_name, mask_phone
 
 bp = Blueprint("panel", __name__)
 PAGE_SIZE = 50
@@ -27,10 +30,16 @@ REVIEWERS = ("admin", "viewer")
 
 @bp.app_template_filter("masked")
 def masked(phone: str | None) -> str:
-    """A phone number with its middle hidden: +8490*****67."""
-    if not phone:
-        return "—"
-    return phone[:5] + "*" * max(0, len(phone) - 7) + phone[-2:]
+    """A phone number with its middle hidden: +8490*****67 (web.masking, shared with the exports)."""
+    return mask_phone(phone)
+
+
+@bp.app_template_global()
+def show_name(name: str | None) -> str:
+    """A lead's name: masked for viewers, who see figures but not whom they are about."""
+    if current_user.role == "viewer":
+        return mask_name(name)
+    return name or "—"
 
 
 @bp.app_template_global()
@@ -146,23 +155,107 @@ def _local_start(raw: str, zone: str) -> dt.datetime:
     return moment.replace(tzinfo=ZoneInfo(zone)) if moment.tzinfo is None else moment
 
 
+@bp.get("/campaigns/<int:campaign_id>/dashboard")
+@roles_required(*REVIEWERS)
+def campaign_dashboard(campaign_id: int) -> str:
+    """A campaign's dashboard: funnel, outcomes, answer rate by hour, cost; dashboard.js keeps it current."""
+    db = get_session()
+    campaign = db.get(Campaign, campaign_id) or abort(404)
+    timezone = current_app.extensions["callbot.settings"].timezone
+    return render_template("dashboard.html", campaign=campaign, stats=_stats(db, campaign), timezone=timezone)
+
+
+@bp.get("/campaigns/<int:campaign_id>/stats.json")
+@roles_required(*REVIEWERS)
+def campaign_stats(campaign_id: int) -> Response:
+    """The dashboard's figures as JSON (no personal data), polled by dashboard.js while the page is open."""
+    db = get_session()
+    campaign = db.get(Campaign, campaign_id) or abort(404)
+    response = jsonify(_stats(db, campaign))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _stats(db: Session, campaign: Campaign) -> dict[str, Any]:
+    """One builder for the page and the JSON, so the numbers polled are the numbers first drawn."""
+    settings = current_app.extensions["callbot.settings"]
+    return charts.dashboard(
+        db,
+        campaign,
+        utcnow(),
+        timezone=settings.timezone,
+        price=settings.cost_per_minute,
+        t=translate,
+        lang=current_language(),
+    )
+
+
+@bp.app_template_global("funnel_bars")
+def template_funnel_bars(funnel: campaigns.Funnel) -> list[charts.Bar]:
+    """The funnel as chart bars in the panel language (for _funnel.html)."""
+    return charts.funnel_bars(funnel, translate, current_language())
+
+
 @bp.get("/calls")
 @roles_required(*REVIEWERS)
 def call_list() -> str:
-    """Call attempts, newest first, optionally for one campaign or one outcome."""
+    """Call attempts, newest first, filtered by campaign, outcome, date, agent and a name or number."""
     db = get_session()
     page = max(1, request.args.get("page", 1, type=int))
-    campaign_id = request.args.get("campaign", type=int)
-    outcome = request.args.get("outcome") or None
-    query = sa.select(CallAttempt).join(Lead)
-    if campaign_id:
-        query = query.where(CallAttempt.campaign_id == campaign_id)
-    if outcome:
+    filters = listing.filters_from(request.args)
+    query = sa.select(CallAttempt).join(Lead).options(contains_eager(CallAttempt.lead))
+    query = listing.narrow(query, filters, CallAttempt, _zone())
+    outcome = filters.get("outcome")
+    if outcome == "live":
+        query = query.where(CallAttempt.outcome.is_(None))
+    elif outcome:
         query = query.where(CallAttempt.outcome == outcome)
     attempts, has_next = _page(db, query.order_by(CallAttempt.id.desc()), page)
     return render_template(
-        "calls.html", attempts=attempts, page=page, campaign_id=campaign_id, outcome=outcome, has_next=has_next
+        "calls.html",
+        attempts=attempts,
+        page=page,
+        has_next=has_next,
+        filters=filters,
+        outcomes=campaigns.OUTCOMES,
+        **listing.choices(db),
     )
+
+
+@bp.get("/leads")
+@roles_required(*REVIEWERS)
+def lead_list() -> str:
+    """Leads of every campaign, newest first, with their intake verdict and reasons; same filters as the calls."""
+    db = get_session()
+    page = max(1, request.args.get("page", 1, type=int))
+    filters = listing.filters_from(request.args)
+    query = listing.narrow(sa.select(Lead), filters, Lead, _zone())
+    if filters.get("status"):
+        query = query.where(Lead.status == filters["status"])
+    if filters.get("verdict"):
+        query = query.where(Lead.verdict == filters["verdict"])
+    leads, has_next = _page(db, query.order_by(Lead.id.desc()), page)
+    return render_template(
+        "leads.html",
+        leads=leads,
+        page=page,
+        has_next=has_next,
+        filters=filters,
+        statuses=listing.LEAD_STATUSES,
+        verdicts=listing.VERDICTS,
+        **listing.choices(db),
+    )
+
+
+@bp.app_template_global()
+def page_url(page: int) -> str:
+    """This list's URL for another page, with the same filters."""
+    return url_for(str(request.endpoint), **(request.view_args or {}), page=page, **listing.filters_from(request.args))
+
+
+def _zone() -> ZoneInfo:
+    """The deployment's time zone, in which dates typed in the panel are meant."""
+    return ZoneInfo(current_app.extensions["callbot.settings"].timezone)
 
 
 @bp.get("/calls/<int:attempt_id>")
@@ -297,6 +390,24 @@ def preview_call(campaign: Campaign, lead: Lead | None) -> list[tuple[str, str, 
         ("voicemail", flow.start(ctx, "machine_end_beep")),
     ]
     return [(name, _spoken(step.twiml), step.twiml) for name, step in steps]
+
+
+@bp.app_template_filter("spoken")
+def spoken(twiml: str | None) -> str:
+    """What a stored TwiML answer made the caller hear (empty when there is none or it is not TwiML)."""
+    try:
+        return _spoken(twiml) if twiml else ""
+    except ParseError:
+        return ""
+
+
+@bp.app_template_filter("local_iso")
+def local_iso(value: str | None) -> str:
+    """An ISO timestamp kept as text (a callback time in the call's state), in the deployment's time zone."""
+    try:
+        return local_time(dt.datetime.fromisoformat(value or ""))
+    except ValueError:
+        return value or "—"
 
 
 def _spoken(twiml: str) -> str:

@@ -75,9 +75,7 @@ def test_the_window_is_the_leads_own_time() -> None:
     assert compliance.zone_open(c, "America/Los_Angeles", late)
     # a number in two zones is called only when the window is open in both
     assert not compliance.zone_open(c, "America/Los_Angeles,America/New_York", moment)
-    assert compliance.zone_open(
-        c, "America/Los_Angeles,America/New_York", dt.datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
-    )
+    assert compliance.zone_open(c, "America/Los_Angeles,America/New_York", dt.datetime(2026, 11, 25, 17, 0, tzinfo=UTC))
 
 
 def test_next_opening_skips_nights_sundays_and_holidays() -> None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 
+from callbot import queue
 from callbot.models import AuditLog, CallAttempt, Campaign, Lead
 from tests.conftest import NOW, make_campaign, make_leads, make_user
 from tests.web.conftest import (
@@ -31,7 +33,11 @@ ROWS = [
 
 
 def funnel_counts(html: str) -> dict[str, int]:
-    return {stage: int(n) for stage, n in re.findall(r'<span class="count" data-stage="(\w+)">(\d+)</span>', html)}
+    """The funnel chart's stages and counts, read from the SVG's bar groups."""
+    chart = re.search(r'<svg class="chart hbar"[^>]*data-chart="funnel[^"]*".*?</svg>', html, re.S)
+    if chart is None:
+        return {}
+    return {stage: int(n) for stage, n in re.findall(r'data-key="(\w+)" data-value="(\d+)"', chart.group(0))}
 
 
 def lead_links(html: str) -> list[int]:
@@ -87,12 +93,13 @@ def test_campaign_detail_shows_the_funnel_after_intake(admin, campaign) -> None:
     assert response.status_code == 200
     assert funnel_counts(response.get_data(as_text=True)) == {
         "imported": 5,
-        "rejected": 2,
+        "callable": 3,
         "called": 0,
         "answered": 0,
         "identity_confirmed": 0,
         "interested": 0,
-        "queued": 0,
+        "claimed": 0,
+        "won": 0,
     }
 
 
@@ -100,12 +107,13 @@ def test_campaign_detail_funnel_follows_the_calls(admin, campaign, calls_made) -
     html = admin.get(f"/campaigns/{campaign['campaign']}").get_data(as_text=True)
     assert funnel_counts(html) == {
         "imported": 5,
-        "rejected": 2,
+        "callable": 3,
         "called": 3,
         "answered": 2,
         "identity_confirmed": 1,
         "interested": 1,
-        "queued": 1,
+        "claimed": 0,
+        "won": 0,
     }
     assert f'href="/calls?campaign={campaign["campaign"]}">Cuộc gọi (3)</a>' in html
 
@@ -119,8 +127,8 @@ def test_campaign_list_shows_each_campaigns_funnel(admin, sessions, campaign, ca
         for name, body in re.findall(r'<a href="/campaigns/\d+">([^<]+)</a>(.*?)</section>', html, re.S)
     }
     assert sections["Chiến dịch thử"]["imported"] == 5
-    assert sections["Chiến dịch thử"]["rejected"] == 2
-    assert sections["Chiến dịch thử"]["queued"] == 1
+    assert sections["Chiến dịch thử"]["callable"] == 3
+    assert sections["Chiến dịch thử"]["interested"] == 1
     assert set(sections["Chiến dịch trống"].values()) == {0}
 
 
@@ -399,3 +407,120 @@ def test_a_bad_script_is_refused_and_nothing_changes(admin, sessions, campaign, 
 
 def test_only_admins_edit_scripts(viewer, campaign) -> None:  # type: ignore[no-untyped-def]
     assert viewer.get(f"/campaigns/{campaign['campaign']}/script").status_code == 403
+
+
+# --- the calls and leads lists: filters, search, pages ----------------------------------------------------
+
+
+def call_links(html: str) -> list[int]:
+    return [int(n) for n in re.findall(r'<a href="/calls/(\d+)">', html)]
+
+
+def today() -> str:
+    return dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date().isoformat()
+
+
+def test_leads_page_lists_every_campaigns_leads_with_the_intake_review(admin, sessions, campaign) -> None:  # type: ignore[no-untyped-def]
+    with sessions.begin() as s:
+        other = make_campaign(s, "Chiến dịch khác")
+        (quan,) = make_leads(s, other, [{"name": "Đỗ Minh Quân", "phone": "0976543210"}])
+        quan_id = quan.id
+        batch = s.get(Lead, campaign["junk"]).import_batch
+    html = admin.get("/leads").get_data(as_text=True)
+    assert lead_links(html) == sorted(
+        [*(campaign[k] for k in ("mai", "nam", "hung", "junk", "dup")), quan_id], reverse=True
+    )
+    assert "phone_placeholder" in html and "duplicate_phone" in html  # the reasons, as codes in the titles
+    assert f'href="/campaigns/{campaign["campaign"]}/uploads/{batch}"' in html  # the upload's review
+    assert "Chiến dịch khác" in html
+    assert lead_links(admin.get(f"/leads?campaign={campaign['campaign']}&verdict=junk").get_data(as_text=True)) == [
+        campaign["junk"]
+    ]
+    assert lead_links(admin.get("/leads?verdict=duplicate").get_data(as_text=True)) == [campaign["dup"]]
+    assert lead_links(admin.get("/leads?status=rejected").get_data(as_text=True)) == [campaign["dup"], campaign["junk"]]
+    assert lead_links(admin.get("/leads?verdict=blocked").get_data(as_text=True)) == []
+
+
+@pytest.mark.parametrize("typed", ["0912345678", "0912 345 678", "+84 912 345 678", "84912345678", "(091) 234-5678"])
+def test_a_number_typed_in_any_form_finds_its_leads_and_calls(admin, campaign, calls_made, typed) -> None:  # type: ignore[no-untyped-def]
+    leads = admin.get("/leads", query_string={"q": typed}).get_data(as_text=True)
+    assert sorted(lead_links(leads)) == sorted([campaign["mai"], campaign["dup"]])  # the duplicate row too
+    calls = admin.get("/calls", query_string={"q": typed}).get_data(as_text=True)
+    assert call_links(calls) == [calls_made["mai"]]
+
+
+def test_a_name_search_finds_part_of_a_name(admin, campaign, calls_made) -> None:  # type: ignore[no-untyped-def]
+    assert lead_links(admin.get("/leads?q=nam").get_data(as_text=True)) == [campaign["nam"]]
+    assert lead_links(admin.get("/leads", query_string={"q": "Văn Hùng"}).get_data(as_text=True)) == [campaign["hung"]]
+    assert call_links(admin.get("/calls", query_string={"q": "Hùng"}).get_data(as_text=True)) == [calls_made["hung"]]
+    assert lead_links(admin.get("/leads?q=%25").get_data(as_text=True)) == []  # a wildcard is only a character
+    assert "Không có kết quả nào." in admin.get("/leads?q=zzz").get_data(as_text=True)
+
+
+def test_calls_filter_by_date_agent_and_live_outcome(admin, sessions, campaign, calls_made) -> None:  # type: ignore[no-untyped-def]
+    everything = sorted(calls_made.values(), reverse=True)
+    assert call_links(admin.get(f"/calls?from={today()}&to={today()}").get_data(as_text=True)) == everything
+    day_before = (dt.date.fromisoformat(today()) - dt.timedelta(days=1)).isoformat()
+    assert call_links(admin.get(f"/calls?to={day_before}").get_data(as_text=True)) == []
+    assert call_links(admin.get("/calls?from=not-a-date").get_data(as_text=True)) == everything  # ignored
+    with sessions.begin() as s:
+        agent = make_user(s, "telesales").id
+        item = queue.claim_next(s, agent, NOW)
+        assert item is not None and item.lead_id == campaign["mai"]
+    html = admin.get(f"/calls?agent={agent}").get_data(as_text=True)
+    assert call_links(html) == [calls_made["mai"]]
+    assert f'<option value="{agent}" selected>Telesales</option>' in html
+    assert lead_links(admin.get(f"/leads?agent={agent}").get_data(as_text=True)) == [campaign["mai"]]
+    live = start_call(sessions, campaign["junk"])  # a call still going has no outcome yet
+    assert call_links(admin.get("/calls?outcome=live").get_data(as_text=True)) == [live]
+
+
+def test_pages_keep_the_filters(admin, sessions) -> None:  # type: ignore[no-untyped-def]
+    rows = [{"name": "Phạm Thu Hà", "phone": f"0913{i * 7919 % 10**6:06d}"} for i in range(52)]
+    rows.append({"name": "Phạm Thu Hà", "phone": "#N/A"})
+    with sessions.begin() as s:
+        c = make_campaign(s)
+        ids = [lead.id for lead in make_leads(s, c, rows)]
+        campaign_id = c.id
+    query = f"campaign={campaign_id}&verdict=ok&q=Thu+H%C3%A0"
+    first = admin.get(f"/leads?{query}").get_data(as_text=True)
+    assert lead_links(first) == sorted(ids[:52], reverse=True)[:50]
+    next_link = re.search(r'<a href="([^"]+)" rel="next">', first)
+    assert next_link is not None
+    second_url = next_link.group(1).replace("&amp;", "&")
+    assert "page=2" in second_url and f"campaign={campaign_id}" in second_url and "verdict=ok" in second_url
+    assert "q=Thu" in second_url
+    second = admin.get(second_url).get_data(as_text=True)
+    assert lead_links(second) == sorted(ids[:52], reverse=True)[50:]
+    assert 'rel="next"' not in second and 'rel="prev"' in second
+    assert 'value="Thu Hà"' in second  # the search box keeps what was typed
+
+
+def test_call_detail_shows_the_answers_and_what_the_bot_said(admin, campaign, calls_made) -> None:  # type: ignore[no-untyped-def]
+    html = admin.get(f"/calls/{calls_made['mai']}").get_data(as_text=True)
+    assert '<dd data-answer="identity">Có</dd>' in html
+    assert '<dd data-answer="interest">yes</dd>' in html
+    assert "Callbot nói: Xin chào, đây là cuộc gọi từ Công ty ABC." in html
+    assert f'href="/campaigns/{campaign["campaign"]}">Chiến dịch thử</a>' in html
+    wrong = admin.get(f"/calls/{calls_made['nam']}").get_data(as_text=True)
+    assert '<dd data-answer="identity">Không</dd>' in wrong
+
+
+def test_viewer_sees_masked_numbers_on_the_lists_and_when_searching(viewer, campaign, calls_made) -> None:  # type: ignore[no-untyped-def]
+    for url in ("/leads", "/calls", "/leads?q=0912+345+678", "/calls?q=0912+345+678", "/leads?verdict=junk"):
+        response = viewer.get(url)
+        assert response.status_code == 200, url
+        html = response.get_data(as_text=True)
+        assert FULL not in html and "+84987123456" not in html and "tel:" not in html, url
+    assert MASKED in viewer.get("/leads?q=0912+345+678").get_data(as_text=True)
+    junk = viewer.get("/leads?verdict=junk").get_data(as_text=True)
+    assert "<td>**/A</td>" in junk and "<td>#N/A</td>" not in junk  # a short raw cell is masked too
+
+
+def test_masking_keeps_only_the_ends() -> None:
+    from web.panel import masked
+
+    assert masked("+84912345678") == MASKED
+    assert masked("#N/A") == "**/A"
+    assert masked("12") == "*12"
+    assert masked(None) == masked("") == "—"

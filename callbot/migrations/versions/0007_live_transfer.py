@@ -24,9 +24,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("transfer_until", callbot.db.UTCDateTime(timezone=True), nullable=True))
     with op.batch_alter_table("campaigns", schema=None) as batch_op:
         batch_op.add_column(sa.Column("live_transfer", sa.Boolean(), nullable=False, server_default=sa.false()))
-        batch_op.add_column(
-            sa.Column("transfer_timeout_seconds", sa.Integer(), nullable=False, server_default="20")
-        )
+        batch_op.add_column(sa.Column("transfer_timeout_seconds", sa.Integer(), nullable=False, server_default="20"))
     with op.batch_alter_table("call_attempts", schema=None) as batch_op:
         batch_op.add_column(sa.Column("transfer_to_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("transfer_status", sa.String(length=20), nullable=True))
