@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from callbot import compliance
 from callbot.errors import CallbotError, InvalidTransition
-from callbot.models import READY, WAITING, CallAttempt, Campaign, Lead, QueueItem
+from callbot.models import LIVE_ATTEMPT, READY, WAITING, CallAttempt, Campaign, Lead, QueueItem
 
 LIFECYCLE = {
     "draft": {"scheduled", "running"},
@@ -164,7 +164,7 @@ def pending_now(
     session: Session, campaign_id: int, now: dt.datetime, horizon: dt.timedelta = dt.timedelta(minutes=5)
 ) -> int:
     """Live calls plus leads due within `horizon`: zero means the campaign has nothing left to do for now."""
-    live = sa.select(sa.func.count()).where(CallAttempt.campaign_id == campaign_id, CallAttempt.live)
+    live = sa.select(sa.func.count()).where(CallAttempt.campaign_id == campaign_id, LIVE_ATTEMPT)
     due = sa.select(sa.func.count()).where(
         Lead.campaign_id == campaign_id,
         sa.or_(
@@ -223,9 +223,7 @@ def progress(session: Session, campaign: Campaign, now: dt.datetime) -> Progress
             .group_by(Lead.wait_reason)
         ).all()
     )
-    live = session.scalar(
-        sa.select(sa.func.count()).where(CallAttempt.campaign_id == campaign.id, CallAttempt.live.is_(True))
-    )
+    live = session.scalar(sa.select(sa.func.count()).where(CallAttempt.campaign_id == campaign.id, LIVE_ATTEMPT))
     called = session.scalar(sa.select(sa.func.count()).where(Lead.campaign_id == campaign.id, Lead.attempts > 0))
     closed = sum(ready_by_zone.values()) - due
     reasons = {str(reason or "retry"): n for reason, n in waiting.items()}

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from callbot import dnc
 from callbot.errors import CallbotError
-from callbot.models import CallAttempt, Campaign, Lead
+from callbot.models import LIVE_ATTEMPT, CallAttempt, Campaign, Lead
 
 DAY = dt.timedelta(days=1)
 # Outcomes the retry policy knows; every other outcome (a yes, a no, an opt-out, a wrong person) is final.
@@ -258,7 +258,7 @@ def calls_to_number(session: Session, e164: str, since: dt.datetime) -> tuple[in
         sa.select(sa.func.count(), sa.func.min(CallAttempt.created_at)).where(
             CallAttempt.to_number == e164,
             CallAttempt.created_at > since,
-            sa.or_(CallAttempt.call_sid.is_not(None), CallAttempt.live.is_(True)),
+            sa.or_(CallAttempt.call_sid.is_not(None), LIVE_ATTEMPT),
         )
     ).one()
     return int(row[0] or 0), row[1]

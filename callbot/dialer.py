@@ -28,7 +28,7 @@ from callbot import calls, compliance
 from callbot import leads as lead_service
 from callbot.db import utcnow
 from callbot.errors import TelephonyError
-from callbot.models import READY, WAITING, CallAttempt, Campaign, Lead, Lease, RateLimit
+from callbot.models import LIVE_ATTEMPT, READY, WAITING, CallAttempt, Campaign, Lead, Lease, RateLimit
 from callbot.settings import Settings
 from callbot.telephony import Telephony
 
@@ -244,7 +244,7 @@ class Dialer:
             stale = list(
                 session.scalars(
                     sa.select(CallAttempt).where(
-                        CallAttempt.live.is_(True),
+                        LIVE_ATTEMPT,
                         sa.or_(
                             sa.and_(CallAttempt.call_sid.is_(None), CallAttempt.created_at < now - orphan_after),
                             sa.and_(
@@ -379,7 +379,7 @@ def wake_due_leads(session: Session, now: dt.datetime) -> int:
 
 def live_calls(session: Session, campaign_id: int | None = None) -> int:
     """How many calls are live, in one campaign or in all."""
-    query = sa.select(sa.func.count()).select_from(CallAttempt).where(CallAttempt.live.is_(True))
+    query = sa.select(sa.func.count()).select_from(CallAttempt).where(LIVE_ATTEMPT)
     if campaign_id is not None:
         query = query.where(CallAttempt.campaign_id == campaign_id)
     return int(session.scalar(query) or 0)
@@ -402,7 +402,7 @@ def complete_idle_campaigns(session: Session, now: dt.datetime) -> list[int]:
         .where(Lead.campaign_id == Campaign.id, Lead.status.in_(("callable", "callback", "dialing")))
         .exists()
     )
-    live = sa.select(CallAttempt.id).where(CallAttempt.campaign_id == Campaign.id, CallAttempt.live).exists()
+    live = sa.select(CallAttempt.id).where(CallAttempt.campaign_id == Campaign.id, LIVE_ATTEMPT).exists()
     done = list(
         session.scalars(
             sa.select(Campaign).where(Campaign.status == "running", Campaign.auto_complete.is_(True), ~pending, ~live)

@@ -177,6 +177,12 @@ class Lead(Base):
     attempts_list: Mapped[list[CallAttempt]] = relationship(back_populates="lead", order_by="CallAttempt.id")
 
 
+# "The attempt is live" as the partial indexes on call_attempts spell it. SQLAlchemy writes a boolean test as
+# `live = 1` or `live IS 1` on SQLite, which SQLite cannot match to an index's `WHERE live`: every count of live
+# calls then read the whole call history. Queries that should use those indexes filter with this instead.
+LIVE_ATTEMPT = sa.text("call_attempts.live")
+
+
 class CallAttempt(Base):
     __tablename__ = "call_attempts"
     __table_args__ = (

@@ -19,6 +19,7 @@ from callbot.dialer import (
     Dialer,
     DialerService,
     claim_lead,
+    live_calls,
     start_job_id,
     take_lease,
     take_tokens,
@@ -469,6 +470,34 @@ def test_waking_due_leads_uses_the_waiting_index(sessions, engine):  # type: ign
             )
         )
         assert "ix_leads_ready" in plan and "TEMP B-TREE" not in plan
+
+
+def test_counting_live_calls_reads_the_partial_index_not_every_attempt(sessions, engine, dialer_for):  # type: ignore[no-untyped-def]
+    # The SQL the dialer really emits is explained (not a hand-written copy): on SQLite `live IS 1` does not match
+    # the partial index's `WHERE live`, and every claim scanned the whole call history (the rate fell as it grew).
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the plan is read from SQLite's EXPLAIN QUERY PLAN")
+    with sessions.begin() as s:
+        campaign_id = make_campaign(s).id
+    emitted: list[tuple[str, object]] = []
+
+    def record(_conn, _cursor, statement, parameters, _context, _many):  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("SELECT") and "call_attempts" in statement:
+            emitted.append((statement, parameters))
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        with sessions() as s:
+            live_calls(s)
+            live_calls(s, campaign_id)
+        dialer_for().reconcile()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert len(emitted) >= 3
+    with engine.connect() as conn:
+        for statement, parameters in emitted:
+            plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters))
+            assert "SCAN call_attempts" not in plan or "USING INDEX" in plan, (statement, plan)
 
 
 def test_a_campaign_kept_open_waits_for_new_leads_instead_of_completing(sessions, dialer_for):  # type: ignore[no-untyped-def]
