@@ -73,6 +73,32 @@ def _make_sqlite_transactional(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def empty_database(url: str) -> None:
+    """Make `url` an empty database, for tests and benchmarks (never a deployment's): a SQLite file is deleted; a
+    PostgreSQL database is created when missing (through the server's `postgres` database), else its schema is
+    dropped and made again. Migrate it afterwards with `upgrade`."""
+    target = sa.make_url(url)
+    if target.get_backend_name() == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{target.database}{suffix}").unlink(missing_ok=True)
+        return
+    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database}):
+                conn.exec_driver_sql(f'CREATE DATABASE "{target.database}"')
+                return
+    finally:
+        admin.dispose()
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA public")
+    finally:
+        engine.dispose()
+
+
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     """The session factory every process uses; objects stay readable after commit."""
     return sessionmaker(engine, expire_on_commit=False)

@@ -37,35 +37,22 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _worker_database(url: str) -> str:
-    """TEST_DATABASE_URL itself, or under pytest-xdist a sibling database per worker (`test_gw0`, …), created
-    when missing: the workers empty their database at will and must not empty each other's."""
+    """TEST_DATABASE_URL itself, or under pytest-xdist a sibling database per worker (`test_gw0`, …): the workers
+    empty their database at will and must not empty each other's."""
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if not worker:
         return url
     base = sa.make_url(url)
-    name = f"{base.database}_{worker}"
-    engine = db.make_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
-                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    finally:
-        engine.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
+    return base.set(database=f"{base.database}_{worker}").render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
 def pg_migrated() -> str:
-    """The PostgreSQL test database (one per xdist worker), emptied and migrated once per session."""
+    """The PostgreSQL test database (one per xdist worker, created when missing), emptied and migrated once per
+    session."""
+    url = _worker_database(PG_URL)
     try:
-        url = _worker_database(PG_URL)
-        engine = db.make_engine(url)
-        try:
-            with engine.begin() as conn:
-                conn.exec_driver_sql("DROP SCHEMA public CASCADE")
-                conn.exec_driver_sql("CREATE SCHEMA public")
-        finally:
-            engine.dispose()
+        db.empty_database(url)
     except sa.exc.OperationalError as exc:
         if REQUIRE_PG:
             raise

@@ -76,21 +76,9 @@ MIXES = {
 def fresh_database(url: str) -> None:
     """An empty, migrated database: a new SQLite file, or the PostgreSQL database emptied (created if missing)."""
     sa_url = sa.make_url(url)
-    if sa_url.get_backend_name() == "sqlite":
-        Path(sa_url.database or "").unlink(missing_ok=True)
-    else:
-        if sa_url.database in (None, "", "test", "postgres"):
-            sys.exit(f"--pg must name a database used only by this benchmark, not {sa_url.database!r}")
-        admin = sa.create_engine(sa_url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            if conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": sa_url.database}) is None:
-                conn.exec_driver_sql(f'CREATE DATABASE "{sa_url.database}"')
-        admin.dispose()
-        engine = db.make_engine(url)
-        with engine.begin() as conn:
-            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
-            conn.exec_driver_sql("CREATE SCHEMA public")
-        engine.dispose()
+    if sa_url.get_backend_name() != "sqlite" and sa_url.database in (None, "", "test", "postgres"):
+        sys.exit(f"--pg must name a database used only by this benchmark, not {sa_url.database!r}")
+    db.empty_database(url)
     db.upgrade(url)
 
 

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import phonenumbers
 
+from callbot.db import empty_database
+
 ROOT = Path(__file__).resolve().parents[2]
 CALLBOT = [sys.executable, "-m", "callbot.cli"]
 FAMILY = "Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý".split()
@@ -208,12 +210,11 @@ def main() -> None:
     if options.skip_import:
         return
     if not options.skip_sqlite:
-        db = folder / "bench.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{db}{suffix}").unlink(missing_ok=True)
-        import_into(f"sqlite:///{db}", path, options.rows, "SQLite")
+        sqlite_url = f"sqlite:///{folder / 'bench.db'}"
+        empty_database(sqlite_url)
+        import_into(sqlite_url, path, options.rows, "SQLite")
     if options.pg:
-        reset_pg(options.pg)
+        empty_database(options.pg)
         import_into(options.pg, path, options.rows, "PostgreSQL")
 
 
@@ -232,23 +233,6 @@ def check(path: Path, folder: Path, rows: int) -> None:
     )
     print(f"check speed / phonenumbers speed = {baseline / done.seconds:.2f}x  (goal >= 3x)")
     print("    " + " · ".join(line.strip() for line in done.output.splitlines()[1:6]))
-
-
-def reset_pg(url: str) -> None:
-    """Create the benchmark database if needed and empty it."""
-    import sqlalchemy as sa
-
-    target = sa.make_url(url)
-    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database}):
-            conn.exec_driver_sql(f'CREATE DATABASE "{target.database}"')
-    admin.dispose()
-    engine = sa.create_engine(target)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("DROP SCHEMA public CASCADE")
-        conn.exec_driver_sql("CREATE SCHEMA public")
-    engine.dispose()
 
 
 if __name__ == "__main__":

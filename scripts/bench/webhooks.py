@@ -84,16 +84,7 @@ def prepare_database(url: str) -> None:
     target = sa.make_url(url)
     if target.get_backend_name() != "postgresql" or target.database in (None, "", "test", "postgres"):
         sys.exit(f"--pg must name a PostgreSQL database of its own, not {target.database!r}")
-    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database}):
-            conn.exec_driver_sql(f'CREATE DATABASE "{target.database}"')
-    admin.dispose()
-    engine = db.make_engine(url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("DROP SCHEMA public CASCADE")
-        conn.exec_driver_sql("CREATE SCHEMA public")
-    engine.dispose()
+    db.empty_database(url)
     db.upgrade(url)
 
 
