@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -21,6 +22,7 @@ STATUS_RANK.update({status: 5 for status in FINAL_CALL_STATUSES})
 KINDS = ("status", "voice", "gather", "fallback", "recording", "transfer", "whisper")
 # How long an agent stays reserved for a transfer beyond the ring time, if the transfer's result never comes.
 TRANSFER_GRACE = dt.timedelta(minutes=2)
+_WITH_LEAD_AND_CAMPAIGN = joinedload(CallAttempt.lead, innerjoin=True).joinedload(Lead.campaign, innerjoin=True)
 
 
 @dataclass(frozen=True)
@@ -51,25 +53,127 @@ class CallUrls:
         return f"{self.base}/twilio/whisper?attempt={attempt_id}"
 
 
-def journal(
-    session: Session, kind: str, params: Mapping[str, str], attempt_id: int | None, now: dt.datetime
-) -> CallEvent:
-    """Store the raw request before anything else is done with it."""
-    # One round trip: the INSERT finds the attempt itself (NULL when there is no such attempt) and returns the row.
-    attempt = sa.select(CallAttempt.id).where(CallAttempt.id == attempt_id).scalar_subquery()
-    event = session.scalar(
-        sa.insert(CallEvent)
-        .values(
-            attempt_id=attempt if attempt_id is not None else None,
-            call_sid=_call_sid(params.get("CallSid")),
-            kind=kind,
-            params=dict(params),
-            received_at=now,
+def receive(
+    session: Session,
+    kind: str,
+    params: Mapping[str, str],
+    attempt_id: int | None,
+    urls: CallUrls,
+    now: dt.datetime,
+    *,
+    turn: int | None = None,
+) -> str:
+    """Journal one verified Twilio request, apply it exactly once, commit, and return the TwiML to answer with.
+
+    The journal row and everything the request changes commit in one transaction, so the journal never holds an
+    applied event whose effects were lost, nor the other way round. When applying fails, the transaction is rolled
+    back and the raw request is journaled (not applied) in a transaction of its own before the error propagates.
+    """
+    call_sid = _call_sid(params.get("CallSid"))
+    try:
+        twiml = _receive(session, kind, params, call_sid, attempt_id, urls, now, turn)
+        session.commit()
+        return twiml
+    except BaseException:
+        session.rollback()
+        attempt = sa.select(CallAttempt.id).where(CallAttempt.id == attempt_id).scalar_subquery()
+        _journal(session, kind, params, attempt if attempt_id is not None else None, call_sid, now)
+        session.commit()
+        raise
+
+
+def _receive(
+    session: Session,
+    kind: str,
+    raw: Mapping[str, str],
+    call_sid: str | None,
+    attempt_id: int | None,
+    urls: CallUrls,
+    now: dt.datetime,
+    turn: int | None,
+) -> str:
+    found, attempt = _locked_attempt(session, kind, raw, call_sid, attempt_id)
+    if attempt is None:
+        _journal(session, kind, raw, found, call_sid, now)
+        return hangup_twiml("vi")
+    # The journal keeps the raw values; what is copied into columns must not carry a NUL (PostgreSQL's text
+    # cannot hold one).
+    params = {name: value.replace("\x00", "") for name, value in raw.items()}
+    key = _dedupe_key(kind, params, turn)
+    # Status and recording callbacks are always answered with empty TwiML: stored with the event at once.
+    quiet = kind in ("status", "recording")
+    event_id = _journal_first(session, kind, raw, found, call_sid, now, key, empty_twiml() if quiet else None)
+    if event_id is None:
+        # A repeat (Twilio retried, or sent a callback twice): journaled, answered as before, nothing changed.
+        earlier = session.scalar(
+            sa.select(CallEvent.response).where(CallEvent.call_sid == call_sid, CallEvent.dedupe_key == key)
         )
-        .returning(CallEvent)
+        _journal(session, kind, raw, found, call_sid, now)
+        return earlier or empty_twiml()
+    if kind == "status":
+        twiml = _apply_status(session, attempt, params, now)
+    elif kind == "voice":
+        twiml = _apply_answer(session, attempt, params, urls, now)
+    elif kind == "gather":
+        twiml = _apply_gather(session, attempt, params, urls, now)
+    elif kind == "recording":
+        twiml = _apply_recording(attempt, params)
+    elif kind == "transfer":
+        twiml = _apply_transfer(session, attempt, params, urls, now)
+    elif kind == "whisper":
+        twiml = flow.whisper(_context(attempt, urls, now))
+    else:
+        twiml = _apply_fallback(attempt, params)
+    if not quiet:
+        session.execute(sa.update(CallEvent.__table__).where(CallEvent.id == event_id).values(response=twiml))
+    return twiml
+
+
+def _journal(
+    session: Session, kind: str, params: Mapping[str, str], attempt_id: object, call_sid: str | None, now: dt.datetime
+) -> None:
+    """Store a raw request that is not applied (one INSERT, no ORM object)."""
+    session.execute(
+        sa.insert(CallEvent.__table__).values(
+            attempt_id=attempt_id, call_sid=call_sid, kind=kind, params=dict(params), received_at=now
+        )
     )
-    assert event is not None
-    return event
+
+
+def _journal_first(
+    session: Session,
+    kind: str,
+    params: Mapping[str, str],
+    attempt_id: int | None,
+    call_sid: str | None,
+    now: dt.datetime,
+    key: str,
+    response: str | None,
+) -> int | None:
+    """Store the raw request as the one applied event of its (CallSid, dedupe key), before anything else: its id,
+    or None when that event was applied before (a repeat). The unique (call_sid, dedupe_key) decides, in one
+    statement; a concurrent twin waits for the first to commit, then finds it."""
+    values = {
+        "attempt_id": attempt_id,
+        "call_sid": call_sid,
+        "kind": kind,
+        "params": dict(params),
+        "received_at": now,
+        "dedupe_key": key,
+        "applied": True,
+        "response": response,
+    }
+    if call_sid is None:
+        # NULLs never conflict in a unique index: look for the earlier event of this key instead.
+        earlier = sa.select(CallEvent.id).where(CallEvent.call_sid.is_(None), CallEvent.dedupe_key == key)
+        if session.scalar(earlier.limit(1)) is not None:
+            return None
+        return session.scalar(sa.insert(CallEvent.__table__).values(values).returning(CallEvent.id))
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(CallEvent.__table__).values(values)
+    statement = statement.on_conflict_do_nothing(index_elements=["call_sid", "dedupe_key"])
+    return session.scalar(statement.returning(CallEvent.id))
 
 
 def _call_sid(raw: str | None) -> str | None:
@@ -78,75 +182,47 @@ def _call_sid(raw: str | None) -> str | None:
     return raw if raw and len(raw) <= 40 and "\x00" not in raw else None
 
 
-def apply(session: Session, event: CallEvent, urls: CallUrls, now: dt.datetime, *, turn: int | None = None) -> str:
-    """Apply a journaled event exactly once and return the TwiML to answer with."""
-    attempt = _locked_attempt(session, event)
-    if attempt is None:
-        return hangup_twiml("vi")
-    # The journal keeps the raw values; what is copied into columns must not carry a NUL (PostgreSQL's text
-    # cannot hold one).
-    params = {name: value.replace("\x00", "") for name, value in event.params.items()}
-    key = _dedupe_key(event, params, turn)
-    earlier = session.scalar(
-        sa.select(CallEvent.response).where(CallEvent.call_sid == event.call_sid, CallEvent.dedupe_key == key)
-    )
-    if earlier is not None:
-        # A repeat (Twilio retried, or sent a callback twice): answer as before, change nothing.
-        return earlier or empty_twiml()
-    if event.kind == "status":
-        twiml = _apply_status(session, attempt, params, now)
-    elif event.kind == "voice":
-        twiml = _apply_answer(session, attempt, params, urls, now)
-    elif event.kind == "gather":
-        twiml = _apply_gather(session, attempt, params, urls, now)
-    elif event.kind == "recording":
-        twiml = _apply_recording(attempt, params)
-    elif event.kind == "transfer":
-        twiml = _apply_transfer(session, attempt, params, urls, now)
-    elif event.kind == "whisper":
-        twiml = flow.whisper(_context(attempt, urls, now))
-    else:
-        twiml = _apply_fallback(attempt, params)
-    # Marked applied with its answer at the end: one UPDATE of the journal row.
-    event.dedupe_key, event.applied, event.response = key, True, twiml
-    session.flush()
-    return twiml
-
-
-def _locked_attempt(session: Session, event: CallEvent) -> CallAttempt | None:
-    """The attempt the event belongs to, locked so that concurrent callbacks of one call apply in turn."""
-    if event.attempt_id is None:
-        return None
-    # The lead and its campaign come in the same query (most events need them); only the attempt's row is locked.
+def _locked_attempt(
+    session: Session, kind: str, params: Mapping[str, str], call_sid: str | None, attempt_id: int | None
+) -> tuple[int | None, CallAttempt | None]:
+    """The attempt the request names (its id if it exists) and, when the request is really that attempt's, the
+    attempt itself, locked so that concurrent callbacks of one call apply in turn."""
+    if attempt_id is None:
+        return None, None
+    # The lead and its campaign come in the same query when the event needs them (all but the progress of a call:
+    # initiated, ringing, answered); only the attempt's row is locked.
+    progress = kind == "status" and params.get("CallStatus") not in FINAL_CALL_STATUSES
     attempt = session.get(
         CallAttempt,
-        event.attempt_id,
+        attempt_id,
         with_for_update={"of": CallAttempt},
         populate_existing=True,
-        options=[joinedload(CallAttempt.lead, innerjoin=True).joinedload(Lead.campaign, innerjoin=True)],
+        options=[] if progress else [_WITH_LEAD_AND_CAMPAIGN],
     )
+    if attempt is None:
+        return None, None
     # The whisper comes from the agent's leg: its own CallSid, the lead's call in ParentCallSid.
-    sid = event.params.get("ParentCallSid") if event.kind == "whisper" else event.call_sid
-    if attempt is None or (attempt.call_sid and sid and attempt.call_sid != sid):
-        return None
+    sid = params.get("ParentCallSid") if kind == "whisper" else call_sid
+    if attempt.call_sid and sid and attempt.call_sid != sid:
+        return attempt.id, None
     if attempt.call_sid is None and _call_sid(sid):
         # The first news of the call (before the dialer saved its CallSid): adopt it, unless another attempt has
         # that CallSid already, in which case the event is not this attempt's.
         if session.scalar(sa.select(CallAttempt.id).where(CallAttempt.call_sid == sid, CallAttempt.id != attempt.id)):
-            return None
+            return attempt.id, None
         attempt.call_sid = sid
-    return attempt
+    return attempt.id, attempt
 
 
-def _dedupe_key(event: CallEvent, params: Mapping[str, str], turn: int | None) -> str:
-    if event.kind == "status":
+def _dedupe_key(kind: str, params: Mapping[str, str], turn: int | None) -> str:
+    if kind == "status":
         status = params.get("CallStatus", "")
         return f"status:{status if status in STATUS_RANK else 'unknown'}"
-    if event.kind == "gather":
+    if kind == "gather":
         return f"gather:{turn if turn is not None else ''}"
-    if event.kind == "recording":
+    if kind == "recording":
         return f"recording:{(params.get('RecordingSid') or '')[:40]}"
-    return event.kind
+    return kind
 
 
 def _advance(attempt: CallAttempt, status: str, now: dt.datetime) -> bool:

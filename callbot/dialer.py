@@ -123,8 +123,6 @@ class Dialer:
         self.rate_clock = rate_clock
         self.orphan_after = dt.timedelta(seconds=settings.orphan_after_seconds)
         self._lock = threading.Lock()
-        # API calls go out in parallel while the next claims are made (claims themselves stay one at a time).
-        self._placers = ThreadPoolExecutor(max_workers=PLACERS, thread_name_prefix="dialer-place")
 
     def tick(self) -> int:
         """One round: wake due leads, place what calls the rules allow, settle silent calls, finish idle campaigns."""
@@ -149,9 +147,12 @@ class Dialer:
 
         Each claim commits before its API call; the API calls run on a small pool while the next claims are
         made, and the tick returns once every call it claimed has been placed (or has failed and been settled).
+        The pool lives for one tick only (its threads start with the first call placed), so an idle dialer runs
+        no threads of its own: a process that forks, such as a file import with worker processes, can do so safely.
         """
         turn = [cid for cid, zones in zones_by_campaign.items() if zones]
         placing: list[Future[None]] = []
+        placers = ThreadPoolExecutor(max_workers=PLACERS, thread_name_prefix="dialer-place")
         try:
             while turn:
                 for campaign_id in list(turn):
@@ -161,16 +162,13 @@ class Dialer:
                     if isinstance(claim, str):
                         turn.remove(campaign_id)
                         continue
-                    placing.append(self._placers.submit(self._place, claim))
+                    placing.append(placers.submit(self._place, claim))
             return len(placing)
         finally:
             for future in wait(placing).done:
                 if future.exception() is not None:
                     log.error("placing a call failed", exc_info=future.exception())
-
-    def close(self) -> None:
-        """Stop the placing threads (after the calls being placed)."""
-        self._placers.shutdown(wait=True)
+            placers.shutdown(wait=True)
 
     def _claim(self, campaign_id: int, zones: list[str | None]) -> Claim | str:
         """Claim the best due lead the rules allow and create its attempt, in one transaction, before any API call."""
@@ -220,7 +218,8 @@ class Dialer:
                 recording_callback=self.urls.recording(claim.attempt_id) if claim.record else None,
             )
         except TelephonyError as exc:
-            log.warning("call for lead %s failed to start: %s", claim.lead_id, exc)
+            ids = {"lead_id": claim.lead_id, "attempt_id": claim.attempt_id}
+            log.warning("call for lead %s failed to start: %s", claim.lead_id, exc, extra=ids)
             with self.sessions.begin() as session:
                 attempt = session.get(CallAttempt, claim.attempt_id, with_for_update=True)
                 if attempt is not None and attempt.live:
@@ -313,7 +312,7 @@ def _start_attempt(session: Session, campaign: Campaign, lead: Lead, now: dt.dat
 
 def defer(lead: Lead, refused: compliance.Refusal, now: dt.datetime) -> None:
     """Put a refused lead aside: blocked for good, or until the rule allows the call."""
-    log.info("lead %s not called: %s", lead.id, refused.reason)
+    log.info("lead %s not called: %s", lead.id, refused.reason, extra={"lead_id": lead.id})
     if refused.retry_at is None:
         lead_service.set_status(lead, "opted_out", now)
         lead.next_attempt_at = None
@@ -505,6 +504,13 @@ class DialerService:
             misfire_grace_time=30,
             replace_existing=True,
         )
+        from callbot import backup, privacy
+
+        backup.schedule_daily(scheduler, self)  # these two run only in the process holding the scheduler lease
+        privacy.schedule_retention(scheduler, self)
+        from callbot import retraining
+
+        retraining.schedule_nightly(scheduler, self)  # the ranking job (issue 7), also lease-holder only
         if background:
             self._lead()
         scheduler.start()

@@ -5,7 +5,8 @@ Usage: .venv/bin/python scripts/bench/dialer.py [--leads N] [--cps 50] [--cap 50
                                                 [--skip-ticks] [--campaign-db sqlite|pg] [--keep DIR]
 
 (a) Campaign: N leads (default 100,000) called once each through the simulator, every process on 127.0.0.1: the
-    simulator (`callbot simulator`), the web app (`callbot serve`, the webhooks) and the dialer (`callbot dialer`,
+    simulator (`callbot simulator`), the web app (the webhooks: gunicorn with --web-workers workers, as in production,
+    or with --web-workers 0 `callbot serve`) and the dialer (`callbot dialer`,
     CALLBOT_CALLS_PER_SECOND=--cps, CALLBOT_MAX_CONCURRENT_CALLS=--cap), each a child process. The simulator counts
     the calls it is asked for and the most live at once. Goals: achieved/allowed CPS between 0.95 and 1.00;
     concurrency never above the cap.
@@ -177,9 +178,14 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30)
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU seconds of a process and its live children, e.g. gunicorn's workers (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0  # gone (a worker replaced since)
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(cpu_seconds(int(child)) for child in children)
 
 
 def machine_busy() -> tuple[float, float]:
@@ -201,10 +207,12 @@ class Sample:
 class Children:
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
-    def start(self, name: str, args: list[str], env: dict[str, str], logdir: Path) -> subprocess.Popen[bytes]:
+    def start(
+        self, name: str, args: list[str], env: dict[str, str], logdir: Path, module: str = "callbot.cli"
+    ) -> subprocess.Popen[bytes]:
         log = (logdir / f"{name}.log").open("wb")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "callbot.cli", *args], env=env, cwd=logdir, stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, "-m", module, *args], env=env, cwd=logdir, stdout=log, stderr=subprocess.STDOUT
         )
         self.procs[name] = proc
         return proc
@@ -259,7 +267,15 @@ def run_campaign(args: argparse.Namespace, url: str, workdir: Path) -> None:
         if args.mix in MIXES:
             sim_args += ["--personas", str(personas)]
         wait_for_port(sim_port, children.start("simulator", sim_args, env, workdir))
-        wait_for_port(web_port, children.start("web", ["serve", "--port", str(web_port)], env, workdir))
+        if args.web_workers:
+            # As in production (docs/deployment.md): gunicorn, here with --web-workers sync workers.
+            web_args = ["--workers", str(args.web_workers), "--bind", f"127.0.0.1:{web_port}", "--backlog", "2048"]
+            web = children.start(
+                "web", [*web_args, "--pythonpath", str(ROOT), "web:create_app()"], env, workdir, "gunicorn"
+            )
+        else:
+            web = children.start("web", ["serve", "--port", str(web_port)], env, workdir)  # the development server
+        wait_for_port(web_port, web)
         cpu_before = {name: cpu_seconds(p.pid) for name, p in children.procs.items()}
         busy_before = machine_busy()
         dialer = children.start("dialer", ["dialer"], env, workdir)
@@ -540,6 +556,9 @@ def main() -> None:
         choices=(*MIXES, "default"),
         default="light",
         help="persona mix: light (short calls, the default), busy (busy lines only), default (the simulator's)",
+    )
+    parser.add_argument(
+        "--web-workers", type=int, default=2, help="gunicorn workers of the web app (default 2; 0: `callbot serve`)"
     )
     parser.add_argument("--max-seconds", type=float, default=7200, help="give up the campaign run after this")
     parser.add_argument("--pg", metavar="URL", help="a PostgreSQL database for this benchmark only")

@@ -86,6 +86,15 @@ def test_concurrency_caps_per_campaign_and_account(sessions, dialer_for):  # typ
     assert dialer_for(max_concurrent_calls=4).tick() == 1  # the account cap leaves one slot
 
 
+def test_a_dialer_between_ticks_runs_no_threads(sessions, dialer_for):  # type: ignore[no-untyped-def]
+    """A process that forks (a file import with worker processes) may only do so without threads of ours running."""
+    with sessions.begin() as s:
+        make_leads(s, make_campaign(s, max_concurrent_calls=5), phones(5))
+    before = {thread.name for thread in threading.enumerate()}
+    assert dialer_for().tick() == 5  # the calls went out on the placing threads…
+    assert {thread.name for thread in threading.enumerate()} - before == set()  # …which are gone again
+
+
 def test_calls_per_second_limit(sessions, dialer_for):  # type: ignore[no-untyped-def]
     with sessions.begin() as s:
         make_leads(s, make_campaign(s, max_concurrent_calls=50), phones(10))
