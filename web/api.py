@@ -93,10 +93,21 @@ def post_leads() -> tuple[Response, int]:
     raise AssertionError("unreachable")
 
 
+@bp.get("/leads")
+def get_leads() -> Response:
+    """Leads with score, tier and segments (issue 7), filtered by ?campaign= and ?value_tier= ?relationship=
+    ?lifecycle=; pages of ?limit= (≤ 500) after ?after=<id>. Needs the leads:read scope."""
+    from callbot.lead_segments import listing
+
+    db = get_session()
+    _authenticate(db, utcnow(), "leads:read")
+    return jsonify(listing(db, request.args))
+
+
 # ---- authentication ---------------------------------------------------------------------------------------
 
 
-def _authenticate(db: Session, now: dt.datetime) -> ApiToken:
+def _authenticate(db: Session, now: dt.datetime, scope: str = SCOPE) -> ApiToken:
     header = request.headers.get("Authorization", "")
     scheme, _, secret = header.strip().partition(" ")
     if not header:
@@ -109,13 +120,13 @@ def _authenticate(db: Session, now: dt.datetime) -> ApiToken:
             {"WWW-Authenticate": 'Bearer realm="callbot", error="invalid_request"'},
         )
     try:
-        return tokens.verify(db, secret.strip(), SCOPE, now)
+        return tokens.verify(db, secret.strip(), scope, now)
     except tokens.MissingScope as exc:
         raise ApiError(
             403,
             exc.code,
             str(exc),
-            {"WWW-Authenticate": f'Bearer realm="callbot", error="insufficient_scope", scope="{SCOPE}"'},
+            {"WWW-Authenticate": f'Bearer realm="callbot", error="insufficient_scope", scope="{scope}"'},
         ) from None
     except tokens.TokenError as exc:
         challenge = 'Bearer realm="callbot"' + (', error="invalid_token"' if secret else "")

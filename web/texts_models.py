@@ -1,0 +1,60 @@
+"""Panel texts of the ranking pages (model versions, evaluation, segments; Vietnamese, English); merged into
+web.i18n.TEXTS."""
+
+from __future__ import annotations
+
+from scoring.segments import TEXTS as SEGMENT_TEXTS
+
+TEXTS: dict[str, tuple[str, str]] = {
+    "mdl_title": ("Mô hình xếp hạng", "Ranking models"),
+    "mdl_versions": ("Các phiên bản", "Versions"),
+    "mdl_version": ("Phiên bản", "Version"),
+    "mdl_status": ("Trạng thái", "Status"),
+    "mdl_created": ("Tạo lúc", "Created"),
+    "mdl_rows": ("Kết quả đã học", "Outcomes learned from"),
+    "mdl_wins": ("Chốt được", "Won"),
+    "mdl_auc_recent": ("ROC AUC trên kết quả gần nhất", "ROC AUC on the most recent outcomes"),
+    "mdl_auc_active": ("ROC AUC của mô hình đang dùng", "ROC AUC of the model in use"),
+    "mdl_lift": ("Độ nâng top 10 %", "Lift in the top 10 %"),
+    "mdl_brier": ("Điểm Brier", "Brier score"),
+    "mdl_ece": ("Sai số hiệu chuẩn", "Calibration error"),
+    "mdl_note": ("Ghi chú", "Note"),
+    "mdl_none": (
+        "Chưa có mô hình: điểm đang tính theo quy tắc cho đến khi đủ kết quả telesales.",
+        "No model yet: scores come from the rules until enough telesales outcomes exist.",
+    ),
+    "mdl_top_features": ("Yếu tố quan trọng nhất", "Features that matter most"),
+    "mdl_feature": ("Yếu tố", "Feature"),
+    "mdl_importance": ("AUC mất đi khi xáo trộn", "AUC lost when shuffled"),
+    "mdl_dropped": ("Cột không dùng", "Columns left out"),
+    "mdl_calibration": ("Hiệu chuẩn", "Calibration"),
+    "mdl_predicted": ("Dự đoán trung bình", "Mean predicted"),
+    "mdl_observed": ("Tỷ lệ thực tế", "Observed rate"),
+    "mdl_retrain": ("Huấn luyện lại ngay", "Retrain now"),
+    "mdl_rollback": ("Quay lại phiên bản trước", "Roll back to the previous version"),
+    "mdl_activate": ("Dùng phiên bản này", "Use this version"),
+    "mdl_done": ("Đã xong", "Done"),
+    "mdl_segments": ("Phân khúc khách hàng", "Segments"),
+    "mdl_value_tier": ("Hạng giá trị", "Value tier"),
+    "mdl_relationship": ("Nhóm quan hệ", "Relationship group"),
+    "mdl_lifecycle": ("Giai đoạn vòng đời", "Lifecycle stage"),
+    "mdl_refresh_segments": ("Tính lại phân khúc", "Recompute segments"),
+    "mdl_lead_reasons": ("Lý do điểm của mô hình", "The model's reasons for this score"),
+    "mdl_probability": ("Xác suất chốt", "Probability of a win"),
+    "mdl_raises": ("tăng điểm", "raises the score"),
+    "mdl_lowers": ("giảm điểm", "lowers the score"),
+    "mdl_status_active": ("đang dùng", "in use"),
+    "mdl_status_retired": ("đã thay", "retired"),
+    "mdl_status_rejected": ("bị loại (kém hơn)", "rejected (worse)"),
+    "mdl_status_candidate": ("ứng viên", "candidate"),
+    "mdl_weights": ("Trọng số điểm theo quy tắc", "Rule-score weights"),
+    "mdl_weights_help": (
+        "Để trống: dùng mặc định. Lưu sẽ tính lại điểm của khách chưa gọi.",
+        "Empty: the default. Saving rescores the leads not yet called.",
+    ),
+    "mdl_rule": ("Quy tắc", "Rule"),
+    "mdl_default": ("Mặc định", "Default"),
+    "mdl_campaign_points": ("Điểm của chiến dịch", "The campaign's points"),
+    "mdl_save": ("Lưu", "Save"),
+    **{f"seg_{key}": pair for key, pair in SEGMENT_TEXTS.items()},
+}
