@@ -13,6 +13,7 @@ from dotenv import find_dotenv, load_dotenv
 from sqlalchemy.orm import Session
 
 from callbot import campaigns, db, dnc, intake, leadfiles, tokens, users
+from callbot.cli_ops import OPS_COMMANDS
 from callbot.errors import CallbotError
 from callbot.settings import Settings
 
@@ -418,14 +419,12 @@ def serve(host: str, port: int) -> None:
 @main.command()
 def dialer() -> None:
     """Run the dialer: starts due campaigns and places calls (exactly one per deployment)."""
-    import logging
-
+    from callbot import logs
     from callbot.dialer import Dialer, DialerService
     from callbot.telephony import TwilioTelephony
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per tick
     settings = _settings()
+    logs.configure(settings.log_format, force=True)  # text or JSON lines, numbers masked
     telephony = TwilioTelephony(
         settings.twilio_account_sid, settings.twilio_auth_token, api_base_url=settings.twilio_api_base_url
     )
@@ -529,6 +528,14 @@ def demo(serve: bool, port: int, leads: int) -> None:
     if not result.finished:
         click.echo("the campaign did not finish in time", err=True)
         sys.exit(1)
+
+
+for _command in OPS_COMMANDS:
+    main.add_command(_command)
+
+from callbot.cli_model import model_group  # noqa: E402 (issue 7: learned ranking)
+
+main.add_command(model_group)
 
 
 if __name__ == "__main__":

@@ -170,6 +170,9 @@ class Lead(Base):
     score: Mapped[int] = mapped_column(default=0)
     tier: Mapped[str] = mapped_column(sa.String(10), default="cold")
     score_reasons: Mapped[list[Any]] = mapped_column(default=list)
+    # Where and when the person agreed to be called (a form, a call, a signed paper…): personal-data law asks for it.
+    consent_source: Mapped[str | None] = mapped_column(sa.String(100))
+    consent_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
@@ -321,6 +324,19 @@ class AuditLog(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class SignInFailure(Base):
+    """A failed sign-in, counted per account and per address to throttle guessing (shared by every web worker).
+    `key` is a SHA-256 of the e-mail or the address: the table need not hold either."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (sa.Index("ix_sign_in_failures_lookup", "scope", "key", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(sa.String(10))  # account · address
+    key: Mapped[str] = mapped_column(sa.String(64))
+    failed_at: Mapped[dt.datetime]
+
+
 class RateLimit(Base):
     """A token bucket shared by every dialer process: the row is locked while a call is claimed."""
 
@@ -365,3 +381,7 @@ class ApiToken(Base):
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     last_used_at: Mapped[dt.datetime | None]
     revoked_at: Mapped[dt.datetime | None]
+
+
+# The ranking tables (issue 7) live in their own modules; importing them here puts them in Base.metadata.
+from callbot import lead_segments, model_versions, score_weights  # noqa: E402,F401

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -57,6 +58,17 @@ class Settings:
     # follow-up waits for the agent who set it before anyone may take it.
     claim_lease_seconds: int = 15 * 60
     follow_up_grace_seconds: int = 30 * 60
+    # Operations (issue 8): backups, logs, metrics and panel sessions; see .env.example.
+    backup_dir: str = "var/backups"
+    backup_keep: int = 14
+    backup_key: str | None = None  # a Fernet key: backups are encrypted when set
+    backup_hour: int = 2  # the daily backup's hour, in `timezone`
+    log_format: str = "text"  # text · json
+    metrics_token: str | None = None
+    metrics_networks: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
+    retention_days: int = 180  # junk and unreachable leads are made anonymous this long after (0: kept)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -86,6 +98,29 @@ class Settings:
             cost_per_minute=_price(env, "CALLBOT_COST_PER_MINUTE"),
             claim_lease_seconds=_number(env, "CALLBOT_CLAIM_LEASE_SECONDS", int, cls.claim_lease_seconds),
             follow_up_grace_seconds=_number(env, "CALLBOT_FOLLOW_UP_GRACE_SECONDS", int, cls.follow_up_grace_seconds),
+            **_backup_fields(env),
+            log_format=_choice(env, "CALLBOT_LOG_FORMAT", ("text", "json"), cls.log_format),
+            metrics_token=env.get("CALLBOT_METRICS_TOKEN") or None,
+            metrics_networks=_networks(env, "CALLBOT_METRICS_NETWORKS", cls.metrics_networks),
+            session_idle_minutes=_number(env, "CALLBOT_SESSION_IDLE_MINUTES", int, cls.session_idle_minutes),
+            session_max_hours=_number(env, "CALLBOT_SESSION_MAX_HOURS", int, cls.session_max_hours),
+            retention_days=_number(env, "CALLBOT_RETENTION_DAYS", int, cls.retention_days),
+        )
+
+    @classmethod
+    def backup_from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Settings for `callbot backup`, `restore` and `privacy`, which need only the database, backup and retention
+        options: the required Twilio and web settings may be missing (they are filled with placeholders)."""
+        env = os.environ if environ is None else environ
+        return cls(
+            secret_key="",
+            public_url="",
+            twilio_account_sid="",
+            twilio_auth_token="",
+            twilio_caller_id="",
+            database_url=cls.database_url_from_env(env),
+            retention_days=_number(env, "CALLBOT_RETENTION_DAYS", int, cls.retention_days),
+            **_backup_fields(env),
         )
 
     @classmethod
@@ -101,6 +136,32 @@ class Settings:
         if unknown:
             raise ConfigError("unknown setting(s): " + ", ".join(sorted(unknown)))
         return replace(self, **overrides)
+
+
+def _backup_fields(env: Mapping[str, str]) -> dict[str, Any]:
+    hour = _number(env, "CALLBOT_BACKUP_HOUR", int, Settings.backup_hour)
+    if hour > 23:
+        raise ConfigError(f"CALLBOT_BACKUP_HOUR must be an hour from 0 to 23, got {hour}")
+    return {
+        "backup_dir": env.get("CALLBOT_BACKUP_DIR", "").strip() or Settings.backup_dir,
+        "backup_keep": _number(env, "CALLBOT_BACKUP_KEEP", int, Settings.backup_keep),
+        "backup_key": env.get("CALLBOT_BACKUP_KEY", "").strip() or None,
+        "backup_hour": hour,
+    }
+
+
+def _networks(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """Comma-separated networks ("10.0.0.0/8, ::1/128"; a bare address is a network of one)."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    networks = tuple(part.strip() for part in raw.split(",") if part.strip())
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ConfigError(f"{name} must list networks such as 10.0.0.0/8, got {network!r}") from None
+    return networks
 
 
 def _number(env: Mapping[str, str], name: str, kind: type, default: Any) -> Any:
