@@ -75,18 +75,24 @@ def claim_next(
     """The agent's next lead: the one they hold, else a due follow-up (theirs first), else the best open item.
 
     The claim is one `UPDATE … WHERE id = COALESCE((SELECT … FOR UPDATE SKIP LOCKED), …) RETURNING`, so no two
-    agents get the same item (SQLite serialises writers instead).
+    agents get the same item (SQLite serialises writers instead); the lead already held is found by the same
+    statement (its lease renewed, its claim time kept): one round trip to the database per claim.
     """
-    current = held_by(session, user_id, now)
-    if current is not None:
-        current.lease_expires_at = now + lease
-        return current
-    # PostgreSQL evaluates the second subquery only when the first finds nothing (init plans run on first use).
-    pick = sa.func.coalesce(_due_follow_up(user_id, now, grace), _best_open(now))
+    holding = sa.and_(
+        QueueItem.claimed_by_id == user_id, QueueItem.disposition.is_(None), QueueItem.lease_expires_at > now
+    )
+    held = sa.select(QueueItem.id).where(holding).order_by(QueueItem.id).limit(1).scalar_subquery()
+    # PostgreSQL evaluates each subquery only when those before it found nothing (init plans run on first use).
+    pick = sa.func.coalesce(held, _due_follow_up(user_id, now, grace), _best_open(now))
     return session.scalar(
         sa.update(QueueItem)
         .where(QueueItem.id == pick)
-        .values(claimed_by_id=user_id, claimed_at=now, lease_expires_at=now + lease, disposition=None)
+        .values(
+            claimed_by_id=user_id,
+            claimed_at=sa.case((holding, QueueItem.claimed_at), else_=sa.literal(now, QueueItem.claimed_at.type)),
+            lease_expires_at=now + lease,
+            disposition=None,
+        )
         .returning(QueueItem)
         .execution_options(synchronize_session=False, populate_existing=True)
     )

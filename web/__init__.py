@@ -58,10 +58,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.register_blueprint(exports.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # token-authenticated JSON without cookies: nothing for CSRF to protect
+    from web import models_panel  # issue 7: ranking models, admin only
 
-    @app.get("/healthz")
-    def healthz() -> tuple[str, int]:
-        """Liveness probe."""
-        return "ok", 200
+    app.register_blueprint(models_panel.bp)
+    from web import ops
 
+    ops.init_app(app)  # /healthz (checks the database), /metrics, logs, webhook timing
     return app

@@ -1,10 +1,19 @@
-"""Panel language: Vietnamese by default, English on request (?lang=en, remembered in the session)."""
+"""Panel language through Flask-Babel: Vietnamese by default, English on request (?lang=en, remembered in the
+session).
+
+The texts are written here and in `web/texts_*.py` (key -> (Vietnamese, English)); `scripts/translations.py`
+turns them into gettext catalogs, `web/translations/<lang>/LC_MESSAGES/messages.po` (in git). The compiled `.mo`
+files are not kept in git: the app compiles any that is missing or older than its `.po` when it starts. Templates
+call `t(key)`; the text comes from the catalog of the request's locale (Flask-Babel's `gettext`).
+"""
 
 from __future__ import annotations
 
 from flask import Flask, current_app, request, session
+from flask_babel import Babel, get_locale, gettext
 
 LANGUAGES = ("vi", "en")
+babel = Babel()
 
 # Panel texts, Vietnamese first. Keys are English identifiers.
 TEXTS: dict[str, tuple[str, str]] = {
@@ -188,28 +197,40 @@ def _merge(*parts: dict[str, tuple[str, str]]) -> None:
 
 
 def _load_groups() -> None:
-    from web import texts_admin, texts_dashboard, texts_telesales
+    from web import texts_admin, texts_dashboard, texts_models, texts_ops, texts_telesales
 
-    _merge(texts_admin.TEXTS, texts_dashboard.TEXTS, texts_telesales.TEXTS)
+    _merge(texts_admin.TEXTS, texts_dashboard.TEXTS, texts_telesales.TEXTS, texts_ops.TEXTS, texts_models.TEXTS)
 
 
 _load_groups()
 
 
-def current_language() -> str:
-    """The panel language of this request."""
+def select_language() -> str:
+    """Flask-Babel's locale selector: ?lang= (remembered in the session), else the session's choice, else the
+    deployment's language (CALLBOT_LANGUAGE, Vietnamese unless set)."""
     wanted = request.args.get("lang")
     if wanted in LANGUAGES:
         session["lang"] = wanted
-    return session.get("lang", current_app.extensions["callbot.settings"].language)
+        return wanted
+    chosen = session.get("lang")
+    return chosen if chosen in LANGUAGES else current_app.extensions["callbot.settings"].language
+
+
+def current_language() -> str:
+    """The panel language of this request ("vi" or "en")."""
+    locale = get_locale()
+    return locale.language if locale is not None else select_language()
 
 
 def translate(key: str) -> str:
-    """The text for `key` in the current language (the key itself when unknown)."""
-    pair = TEXTS.get(key)
-    if pair is None:
-        return key
-    return pair[1] if current_language() == "en" else pair[0]
+    """The text for `key` in the current language, from the gettext catalog (the key itself when unknown)."""
+    text = gettext(key)
+    if text == key:
+        # Not in the compiled catalog: a text added since `scripts/translations.py` last ran (a test says so).
+        pair = TEXTS.get(key)
+        if pair is not None:
+            return pair[1] if current_language() == "en" else pair[0]
+    return text
 
 
 def reason_text(code: str) -> str:
@@ -223,5 +244,17 @@ def reason_text(code: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Make `t()`, `reason_text()` and the current language available in templates."""
+    """Bind Flask-Babel (catalogs compiled when needed, the language selector, the deployment's time zone) and
+    make `t()`, `reason_text()` and the current language available in templates."""
+    from web.catalogs import DOMAIN, compile_catalogs
+
+    settings = app.extensions["callbot.settings"]
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(compile_catalogs()))
+    babel.init_app(
+        app,
+        default_locale=settings.language,
+        default_domain=DOMAIN,
+        default_timezone=settings.timezone,
+        locale_selector=select_language,
+    )
     app.jinja_env.globals.update(t=translate, lang=current_language, reason_text=reason_text)

@@ -10,11 +10,12 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from callbot.lead_segments import SEGMENT_FILTERS, filtered
 from callbot.models import CallAttempt, Campaign, Lead, QueueItem, User
 from scoring import normalize_phone
 
 # Query-string filters of the calls and leads lists; their values are kept on every page link.
-FILTERS = ("campaign", "outcome", "status", "verdict", "from", "to", "agent", "q")
+FILTERS = ("campaign", "outcome", "status", "verdict", "from", "to", "agent", "q", *SEGMENT_FILTERS)
 LEAD_STATUSES = (
     "new",
     "callable",
@@ -69,6 +70,8 @@ def narrow(
         query = query.where(sa.or_(held, CallAttempt.transfer_to_id == agent) if table is CallAttempt else held)
     if filters.get("q"):
         query = query.where(search(filters["q"]))
+    if table is Lead:
+        query = filtered(query, filters)  # value tier, relationship group, lifecycle stage (issue 7)
     return query
 
 

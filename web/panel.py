@@ -43,6 +43,22 @@ def show_name(name: str | None) -> str:
 
 
 @bp.app_template_global()
+def show_note(note: str | None) -> str:
+    """An agent's free-text note: hidden from viewers, as in the exports (agents write numbers and names there)."""
+    if current_user.role == "viewer":
+        return "—" if note else ""
+    return note or ""
+
+
+@bp.app_template_global()
+def show_said(text: str, name: str | None) -> str:
+    """What the bot said to a lead (it greets them by name): the name masked for viewers."""
+    if current_user.role == "viewer" and name and name.strip():
+        return text.replace(name, mask_name(name))
+    return text
+
+
+@bp.app_template_global()
 def show_phone(phone: str | None, lead_id: int | None = None) -> str:
     """The number in full for admins (and for the agent holding the lead), masked for everyone else."""
     if current_user.role == "admin":

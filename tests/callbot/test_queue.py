@@ -32,6 +32,18 @@ def test_agents_get_the_best_lead_first_and_keep_it(session):  # type: ignore[no
     assert queue.claim_next(session, b.id, NOW).lead_id == leads[1].id
 
 
+def test_next_lead_while_holding_one_renews_its_lease_and_keeps_its_claim_time(session):  # type: ignore[no-untyped-def]
+    queued(session, [80, 60])
+    agent = make_user(session, "telesales")
+    first = queue.claim_next(session, agent.id, NOW)
+    again = queue.claim_next(session, agent.id, NOW + dt.timedelta(minutes=10))
+    assert again.id == first.id
+    assert again.claimed_at == NOW and again.lease_expires_at == NOW + dt.timedelta(minutes=10) + queue.LEASE
+    later = NOW + dt.timedelta(minutes=40)  # the lease ran out: the agent takes the best open lead afresh
+    retaken = queue.claim_next(session, agent.id, later)
+    assert retaken.id == first.id and retaken.claimed_at == later
+
+
 def test_expired_lease_returns_the_lead_to_the_queue(session):  # type: ignore[no-untyped-def]
     (lead,) = queued(session, [80])
     a, b = make_user(session, "telesales", "a@x.vn"), make_user(session, "telesales", "b@x.vn")

@@ -460,8 +460,8 @@ def test_the_workspace_shows_the_agents_day(agent, sessions, queued) -> None:  #
     page = a.get("/telesales/").get_data(as_text=True)
     for key, value in (("claimed", "2"), ("done", "2"), ("won", "1"), ("conversion", "50 %")):
         assert f'data-day="{key}">{value}<' in page, key
-    callbacks = page.split('data-day="callbacks"', 1)[1].split("</ol>", 1)[0]
     if soon.date() == dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date():  # not past midnight there
+        callbacks = page.split('data-day="callbacks"', 1)[1].split("</ol>", 1)[0]
         assert soon.strftime("%d/%m/%Y %H:%M") in callbacks and "Đến giờ gọi" not in callbacks
 
 
