@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# A pooled connection unused for longer than this is pinged before it is handed out (see _ping_when_idle).
+PING_AFTER_IDLE_SECONDS = 5.0
 
 
 def utcnow() -> dt.datetime:
@@ -42,16 +45,49 @@ class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
         return value.astimezone(dt.UTC)
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; for SQLite the parent directory is created and writers serialise with BEGIN IMMEDIATE."""
+def make_engine(url: str, *, ping_after_idle: float = PING_AFTER_IDLE_SECONDS, **kwargs: Any) -> Engine:
+    """Create an engine; for SQLite the parent directory is created and writers serialise with BEGIN IMMEDIATE;
+    a server database's pooled connections idle for more than `ping_after_idle` seconds are pinged before use."""
     sa_url = sa.make_url(url)
     if sa_url.get_backend_name() != "sqlite":
-        return sa.create_engine(sa_url, pool_pre_ping=True, **kwargs)
+        engine = sa.create_engine(sa_url, **kwargs)
+        _ping_when_idle(engine, ping_after_idle)
+        return engine
     if sa_url.database and sa_url.database != ":memory:":
         Path(sa_url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(sa_url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
     _make_sqlite_transactional(engine)
     return engine
+
+
+def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """Pessimistic disconnect handling for connections that sat idle, optimistic for busy ones.
+
+    SQLAlchemy's pool_pre_ping pings on every checkout: one more round trip per request, a fifth of a webhook's
+    work. Here only a connection idle for more than `idle_seconds` is pinged; a dead one is replaced before use
+    (DisconnectionError makes the pool connect again). A connection that broke while in steady use (the server
+    restarted under load) fails the one statement that finds out; SQLAlchemy then invalidates the whole pool, so
+    every later checkout connects afresh. For a webhook that one failure is a 500, which Twilio follows with the
+    fallback URL (journaled).
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        checked_in = record.info.get("checked_in_at")
+        if checked_in is None or time.monotonic() - checked_in <= idle_seconds:
+            return  # new, or in steady use
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as err:
+            if not engine.dialect.is_disconnect(err, dbapi_connection, None):
+                raise
+            alive = False
+        if not alive:
+            raise sa.exc.DisconnectionError("a pooled connection was closed by the server")
 
 
 def _make_sqlite_transactional(engine: Engine) -> None:

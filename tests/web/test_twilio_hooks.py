@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 from twilio.request_validator import RequestValidator
 
+from callbot import db
 from callbot.models import CallAttempt, CallEvent, Lead, QueueItem
 from tests.conftest import AUTH_TOKEN, make_campaign, make_leads, make_user
 from tests.web.conftest import login
@@ -263,3 +264,44 @@ def test_malformed_but_signed_requests_never_fail(client, sessions, attempt_id, 
     response = signed_post(client, path.format(attempt=attempt_id), params)
     twiml(response)  # 200 with valid TwiML, whatever came in
     assert count_events(sessions) == 1  # journaled all the same
+
+
+def _kill_connections(database_url: str) -> int:
+    """What a PostgreSQL restart does to a pool: the server ends every other session of the database."""
+    admin = sa.create_engine(database_url, poolclass=sa.pool.NullPool)
+    try:
+        with admin.begin() as conn:
+            return len(
+                conn.exec_driver_sql(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                ).all()
+            )
+    finally:
+        admin.dispose()
+
+
+@pytest.mark.parametrize("idle", ["idle connection", "busy connection"])
+def test_webhooks_recover_from_connections_the_server_closed(database_url, settings, attempt_id, idle):  # type: ignore[no-untyped-def]
+    """A pooled connection idle past the threshold is pinged and replaced before use: nothing fails. One in steady
+    use is not pinged: the one request that finds it dead fails (Twilio then calls the fallback URL) but its raw
+    request is still journaled, on a new connection; the pool is renewed and the next requests are answered."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the server closing connections is PostgreSQL's case")
+    from web import create_app
+
+    engine = db.make_engine(database_url, ping_after_idle=0 if idle == "idle connection" else 3600)
+    try:
+        client = create_app(settings, engine=engine).test_client()
+        twiml(signed_post(client, f"/twilio/voice?attempt={attempt_id}", call_params(AnsweredBy="human")))
+        assert _kill_connections(database_url) >= 1
+        gather = f"/twilio/gather?attempt={attempt_id}&turn=1"
+        if idle == "busy connection":
+            assert signed_post(client, gather, call_params(Digits="1")).status_code == 500
+        assert twiml(signed_post(client, gather, call_params(Digits="1"))).find("Gather") is not None
+        with engine.connect() as conn:
+            kinds = conn.execute(sa.select(CallEvent.kind, CallEvent.applied).order_by(CallEvent.id)).all()
+        failed = [("gather", False)] if idle == "busy connection" else []
+        assert kinds == [("voice", True), *failed, ("gather", True)]
+    finally:
+        engine.dispose()
