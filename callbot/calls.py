@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -11,10 +12,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 from twilio.twiml.voice_response import VoiceResponse
 
-from callbot import compliance, dnc, flow, queue
+from callbot import compliance, dnc, flow, logs, queue
 from callbot import leads as lead_service
 from callbot.models import FINAL_CALL_STATUSES, CallAttempt, CallEvent, Lead, QueueItem, User
 from callbot.scripts import script_for
+
+log = logging.getLogger(__name__)
 
 # A call's status only moves forward along these ranks; every final status shares the last rank.
 STATUS_RANK = {"created": 0, "queued": 1, "initiated": 2, "ringing": 3, "in-progress": 4}
@@ -95,7 +98,10 @@ def _receive(
     found, attempt = _locked_attempt(session, kind, raw, call_sid, attempt_id)
     if attempt is None:
         _journal(session, kind, raw, found, call_sid, now)
+        log.info("webhook %s for no call of ours (attempt %s): polite hang-up", kind, attempt_id)
         return hangup_twiml("vi")
+    # Every later line of this request (the app's and the errors Flask logs) names the lead and campaign too.
+    logs.add(lead_id=attempt.lead_id, campaign_id=attempt.campaign_id)
     # The journal keeps the raw values; what is copied into columns must not carry a NUL (PostgreSQL's text
     # cannot hold one).
     params = {name: value.replace("\x00", "") for name, value in raw.items()}
@@ -109,6 +115,7 @@ def _receive(
             sa.select(CallEvent.response).where(CallEvent.call_sid == call_sid, CallEvent.dedupe_key == key)
         )
         _journal(session, kind, raw, found, call_sid, now)
+        log.debug("webhook %s (%s) repeated: answered as before", kind, key)
         return earlier or empty_twiml()
     if kind == "status":
         twiml = _apply_status(session, attempt, params, now)
@@ -126,6 +133,7 @@ def _receive(
         twiml = _apply_fallback(attempt, params)
     if not quiet:
         session.execute(sa.update(CallEvent.__table__).where(CallEvent.id == event_id).values(response=twiml))
+    log.debug("webhook %s (%s) applied: call %s", kind, key, attempt.status)
     return twiml
 
 

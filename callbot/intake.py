@@ -969,11 +969,13 @@ def import_file(
     batch_size: int = BATCH,
     workers: int | None = None,
     min_parallel_bytes: int = PARALLEL_MIN_BYTES,
+    consent_source: str | None = None,
 ) -> IntakeReport:
     """Import a lead file into a campaign: every row becomes a lead with its verdict and reasons (`workers` and
-    `min_parallel_bytes` as for check_file; by default one worker per CPU but one, as this process stores)."""
+    `min_parallel_bytes` as for check_file; by default one worker per CPU but one, as this process stores). Each
+    lead's consent is noted as given through `consent_source` (by default "file: <the file's name>")."""
     with open_lead_file(path, overrides) as lead_file:
-        return _import(
+        report = _import(
             session,
             campaign,
             lead_file,
@@ -984,6 +986,25 @@ def import_file(
             workers=workers,
             min_parallel_bytes=min_parallel_bytes,
         )
+    record_consent(session, campaign.id, report.batch, consent_source or f"file: {path.name}")
+    return report
+
+
+def record_consent(session: Session, campaign_id: int, batch: str, source: str, at: dt.datetime | None = None) -> int:
+    """Note where and when the leads of an import agreed to be called (personal-data law asks for both).
+
+    A lead list is the record of people who filled in a form asking to be contacted: the consent's source is the
+    file or API client the list came from, its time the registration time the list gives, else `at` (the moment an
+    API client posted the lead, which is when the form was sent), else unknown. One statement per import."""
+    return session.execute(
+        sa.update(Lead)
+        .where(Lead.campaign_id == campaign_id, Lead.import_batch == batch, Lead.consent_source.is_(None))
+        .values(
+            consent_source=source[:100],
+            consent_at=sa.func.coalesce(Lead.registered_at, sa.literal(at, Lead.__table__.c.consent_at.type)),
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def import_rows(

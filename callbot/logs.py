@@ -56,6 +56,12 @@ def bind_current(**ids: Any) -> contextvars.Token[dict[str, Any]]:
     return _context.set({**_context.get(), **{k: v for k, v in ids.items() if v not in (None, "")}})
 
 
+def add(**ids: Any) -> None:
+    """Add ids to the current scope (one opened by `bind` or `bind_current`, which also ends them), e.g. the lead
+    of a webhook once its call is found."""
+    _context.set({**_context.get(), **{k: v for k, v in ids.items() if v not in (None, "")}})
+
+
 def unbind(token: contextvars.Token[dict[str, Any]]) -> None:
     """End what `bind_current` began (a token of another context is ignored: its context ends with it)."""
     try:

@@ -45,6 +45,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "service": ("Dịch vụ", "Service"),
     "source": ("Nguồn", "Source"),
     "registered_at": ("Thời gian đăng ký", "Registered at"),
+    "consent": ("Đồng ý được gọi", "Consent to be called"),
     "verdict": ("Đánh giá", "Verdict"),
     "reasons": ("Lý do", "Reasons"),
     "score": ("Điểm", "Score"),

@@ -40,7 +40,14 @@ def upload(campaign_id: int) -> Response:
         path = Path(folder) / f"upload{suffix}"
         sent.save(path)
         try:
-            report = intake.import_file(db, campaign, path, utcnow(), region=request.form.get("region") or "VN")
+            report = intake.import_file(
+                db,
+                campaign,
+                path,
+                utcnow(),
+                region=request.form.get("region") or "VN",
+                consent_source=f"upload: {Path(sent.filename).name}",
+            )
         except IntakeError as exc:
             db.rollback()
             flash(str(exc).replace(str(path), sent.filename))

@@ -268,8 +268,10 @@ def run_campaign(args: argparse.Namespace, url: str, workdir: Path) -> None:
             sim_args += ["--personas", str(personas)]
         wait_for_port(sim_port, children.start("simulator", sim_args, env, workdir))
         if args.web_workers:
-            # As in production (docs/deployment.md): gunicorn, here with --web-workers sync workers.
-            web_args = ["--workers", str(args.web_workers), "--bind", f"127.0.0.1:{web_port}", "--backlog", "2048"]
+            # As in production (docs/deployment.md, deploy/gunicorn.conf.py): gunicorn, --web-workers workers of
+            # --web-threads threads.
+            web_args = ["--workers", str(args.web_workers), "--threads", str(args.web_threads)]
+            web_args += ["--bind", f"127.0.0.1:{web_port}", "--backlog", "2048"]
             web = children.start(
                 "web", [*web_args, "--pythonpath", str(ROOT), "web:create_app()"], env, workdir, "gunicorn"
             )
@@ -560,6 +562,7 @@ def main() -> None:
     parser.add_argument(
         "--web-workers", type=int, default=2, help="gunicorn workers of the web app (default 2; 0: `callbot serve`)"
     )
+    parser.add_argument("--web-threads", type=int, default=4, help="threads per gunicorn worker (default 4)")
     parser.add_argument("--max-seconds", type=float, default=7200, help="give up the campaign run after this")
     parser.add_argument("--pg", metavar="URL", help="a PostgreSQL database for this benchmark only")
     parser.add_argument("--campaign-db", choices=("sqlite", "pg"), default="sqlite")

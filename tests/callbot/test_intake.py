@@ -601,6 +601,26 @@ def test_foreign_numbers_in_a_file_get_their_own_time_zone_at_import(session, tm
     assert campaign.lead_timezones == ["America/New_York", "Asia/Tokyo"]
 
 
+def test_an_import_records_each_leads_consent_its_file_and_registration(cli_db, sessions, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A lead list is the record of who asked to be contacted: the file names the consent's source, the row's
+    registration time its moment (unknown when the file has none); an earlier import keeps its own record."""
+    ok(cli_db("campaigns", "create", "Tháng 11", "--preset", "permissive"))
+    first = text_file(
+        tmp_path / "fb-ads.csv",
+        ["Họ và tên", "SĐT", "Thời gian đăng ký"],
+        [["Trần Thị Mai", "0912345678", "2026-11-20 08:15"], ["Nguyễn Văn Nam", "0903123456", ""]],
+    )
+    second = text_file(tmp_path / "web-form.csv", ["Họ và tên", "SĐT"], [["Lê Hùng", "0987654321"]])
+    ok(cli_db("leads", "import", first, "--campaign", "Tháng 11"))
+    ok(cli_db("leads", "import", second, "--campaign", "Tháng 11"))
+    got = [(lead.consent_source, lead.consent_at) for lead in leads(sessions)]
+    assert got == [
+        ("file: fb-ads.csv", dt.datetime(2026, 11, 20, 1, 15, tzinfo=dt.UTC)),  # 08:15 in Hồ Chí Minh City
+        ("file: fb-ads.csv", None),
+        ("file: web-form.csv", None),
+    ]
+
+
 def test_a_lead_completed_by_its_duplicate_is_scored_on_what_it_now_holds(session, tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = text_file(
         tmp_path / "leads.csv",

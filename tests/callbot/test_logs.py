@@ -92,6 +92,11 @@ def test_calls_and_failures_log_no_person(captured, client, sessions, settings):
     ]
     assert failed and "could not reach the telephony API" in str(failed[0]["message"])
     assert failed[0]["lead_id"] == unreached.id and isinstance(failed[0]["attempt_id"], int)
+    # Each webhook's line names its call, attempt, lead and campaign (the lead found from the attempt).
+    webhooks = [line for line in lines(captured) if str(line["message"]).startswith("webhook ")]
+    assert {str(line["message"]).split()[1] for line in webhooks} == {"voice", "gather", "status"}
+    assert {(line["lead_id"], line["campaign_id"]) for line in webhooks} == {(reached.id, campaign.id)}
+    assert all(line["call_sid"].startswith("CA") and isinstance(line["attempt_id"], int) for line in webhooks)
     for person in PEOPLE:
         assert person["phone"][1:] not in text  # in any form: 0902468135, +84902468135
         for word in person["name"].split():

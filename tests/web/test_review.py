@@ -56,7 +56,12 @@ def test_admin_uploads_a_file_and_reviews_every_rejected_row(client, sessions, c
         assert s.scalar(sa.select(sa.func.count()).select_from(Lead)) == 4
         audit = s.scalar(sa.select(AuditLog).where(AuditLog.action == "leads_uploaded"))
         assert audit.detail["rows"] == 4 and audit.detail["file"] == "leads.csv"
+        # the consent each lead gave is traced to the uploaded file (the server's temporary name never shows)
+        assert set(s.scalars(sa.select(Lead.consent_source))) == {"upload: leads.csv"}
+        lead_id = s.scalar(sa.select(Lead.id).where(Lead.row_number == 2))
     assert summary_url in client.get(f"/campaigns/{campaign_id}").get_data(as_text=True)  # listed on the campaign
+    consent = re.search(r"<dd data-consent>([^<]*)</dd>", client.get(f"/leads/{lead_id}").get_data(as_text=True))
+    assert consent and consent.group(1).startswith("upload: leads.csv")
 
 
 @pytest.mark.parametrize(
