@@ -147,12 +147,20 @@ def filtered(query: Any, args: dict[str, str]) -> Any:
     return query
 
 
+# Ids are INTEGER columns: a number from a query string is bound to their range before it reaches the database, where
+# a bigger one is an error (PostgreSQL: out of range; SQLite beyond 64 bits: OverflowError), not an empty page.
+MIN_ID, MAX_ID = -(2**31), 2**31 - 1
+
+
 def listing(session: Session, args: Any) -> dict[str, Any]:
     """The JSON API's page of leads: id, campaign, status, score, tier and segments, by id."""
     limit = max(1, min(500, _int(args.get("limit"), 100)))
-    query = sa.select(Lead).order_by(Lead.id).where(Lead.id > _int(args.get("after"), 0)).limit(limit + 1)
-    if str(args.get("campaign", "")).isdigit():
-        query = query.where(Lead.campaign_id == int(args["campaign"]))
+    after = max(MIN_ID, min(MAX_ID, _int(args.get("after"), 0)))
+    query = sa.select(Lead).order_by(Lead.id).where(Lead.id > after).limit(limit + 1)
+    campaign = str(args.get("campaign", ""))
+    if campaign.isdecimal():  # digits int() reads: not "-1", "1.5" or "²" (a digit to isdigit(), not to int())
+        wanted = _int(campaign, MAX_ID + 1)  # more digits than int() takes: beyond every id too
+        query = query.where(Lead.campaign_id == wanted if wanted <= MAX_ID else sa.false())
     leads = list(session.scalars(filtered(query, args)))
     segments = {
         s.lead_id: s

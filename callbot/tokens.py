@@ -27,7 +27,7 @@ MAX_SECRET_LENGTH = 200  # anything longer is not one of ours; refused before ha
 # Every scope a token may hold, and what it allows.
 SCOPES: dict[str, str] = {
     "leads:write": "add leads to campaigns (POST /api/leads)",
-    "leads:read": "read leads and their verdicts (reserved: no endpoint uses it yet)",
+    "leads:read": "list leads with their scores, tiers and segments (GET /api/leads)",
 }
 DEFAULT_SCOPES = ("leads:write",)
 

@@ -104,6 +104,15 @@ def get_leads() -> Response:
     return jsonify(listing(db, request.args))
 
 
+@bp.get("/openapi.json")
+def openapi_document() -> Response:
+    """The OpenAPI document of this API (web/openapi.py). Public: it holds no data, and clients and scanners
+    (schemathesis) read it before they have a token."""
+    from web.openapi import document  # web.openapi reads this module's limits
+
+    return jsonify(document())
+
+
 # ---- authentication ---------------------------------------------------------------------------------------
 
 
@@ -313,6 +322,7 @@ def _import(
         raise RuntimeError(f"batch {report.batch}: {len(rows)} leads sent, {len(stored)} stored")
     ids = [row.id for row in stored]
     compliance.assign_timezones(db, campaign.id, ids)
+    intake.record_consent(db, campaign.id, report.batch, f"api: {token.name}", now)
     first = 0
     if campaign.status == "running":
         # Speed to lead: the dialer takes these before every other waiting lead of the campaign, on its next tick

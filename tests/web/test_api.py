@@ -368,6 +368,20 @@ def test_one_lead_by_campaign_name_with_numbers_as_numbers(client, sessions, sec
     assert (lead["verdict"], lead["phone_e164"], lead["reasons"]) == ("ok", "+84912345678", [])
 
 
+def test_each_lead_records_where_and_when_it_consented(client, sessions, secret, campaign_id):  # type: ignore[no-untyped-def]
+    """The consent's source is the API client (the token's name); its time the registration the client gives, else
+    the moment of the post (a form sends its lead as it is filled in)."""
+    before = dt.datetime.now(dt.UTC)
+    registered, live = vietnamese_leads(2)
+    del live["registered_at"]
+    assert post(client, {"campaign": campaign_id, "leads": [registered, live]}, secret).status_code == 201
+    with sessions() as s:
+        first, second = s.scalars(sa.select(Lead).order_by(Lead.row_number))
+    assert first.consent_source == second.consent_source == "api: website form"
+    assert first.consent_at == dt.datetime(2026, 11, 25, 2, 30, tzinfo=dt.UTC)  # 09:30 in Hồ Chí Minh City
+    assert before <= second.consent_at <= dt.datetime.now(dt.UTC)
+
+
 def test_known_fields_win_over_look_alike_extra_keys(client, sessions, secret, campaign_id):  # type: ignore[no-untyped-def]
     leads = [
         {"phone": "0912345678", "date": "hôm qua", "mobile": "0000000000"},
