@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from callbot import dnc
 from callbot import leads as lead_service
@@ -177,7 +177,13 @@ def dispose(
     """Record an agent's disposition on the item they hold; the lead's status follows."""
     if disposition not in DISPOSITIONS:
         raise InvalidTransition(f"unknown disposition {disposition!r}")
-    item = session.get(QueueItem, item_id, with_for_update=True)
+    # The lead comes in the same query (its status follows the disposition); only the item's row is locked.
+    item = session.get(
+        QueueItem,
+        item_id,
+        with_for_update={"of": QueueItem},
+        options=[joinedload(QueueItem.lead, innerjoin=True)],
+    )
     if item is None:
         raise NotFound(f"queue item {item_id}")
     if item.claimed_by_id != user_id or item.disposition is not None:
