@@ -1,4 +1,4 @@
-"""Operations commands of the `callbot` command line: backup, restore, doctor."""
+"""Operations commands of the `callbot` command line: backup, restore, doctor, privacy."""
 
 from __future__ import annotations
 
@@ -102,7 +102,7 @@ def doctor_command(timeout: float) -> None:
 
 @click.group("privacy")
 def privacy_group() -> None:
-    """Personal data: erasure on request, retention."""
+    """Personal data: erasure on request (our tables and the call recordings at Twilio), retention."""
 
 
 def _privacy_session():  # type: ignore[no-untyped-def]
@@ -112,12 +112,48 @@ def _privacy_session():  # type: ignore[no-untyped-def]
     return engine, db.make_sessionmaker(engine)
 
 
+RETRY_HINT = "they stay on the to-do list: run `callbot privacy recordings` to retry (the dialer also retries daily)"
+
+
+def _delete_recordings(sessions) -> int:  # type: ignore[no-untyped-def]
+    """Work through the recordings still to delete at Twilio; report, and return how many calls are left."""
+    from callbot import privacy
+    from callbot.telephony import TwilioTelephony
+
+    with sessions() as session:
+        todo = len(privacy.pending_recording_deletions(session))
+    if not todo:
+        return 0
+    try:
+        settings = Settings.from_env()
+    except CallbotError as exc:
+        click.echo(
+            f"WARNING: the recordings of {todo} call(s) are still to delete at Twilio, not tried ({exc}); {RETRY_HINT}"
+        )
+        return todo
+    telephony = TwilioTelephony(
+        settings.twilio_account_sid, settings.twilio_auth_token, api_base_url=settings.twilio_api_base_url
+    )
+    result = privacy.delete_recordings(sessions, telephony, utcnow)
+    click.echo(
+        f"recordings at Twilio: {result.deleted} deleted, {result.already_gone} already gone "
+        f"({result.done} call(s) done)"
+    )
+    if result.pending:
+        click.echo(
+            f"WARNING: the recordings of {result.pending} call(s) could not be deleted at Twilio: "
+            f"{'; '.join(result.errors) or 'not tried'}; {RETRY_HINT}"
+        )
+    return result.pending
+
+
 @privacy_group.command("erase")
 @click.argument("number")
 @click.option("--region", default="VN", show_default=True, help="Country of numbers written without +.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def privacy_erase(number: str, region: str, yes: bool) -> None:
-    """Erase a person's data (found by their number) from every table and put the number on the do-not-call list."""
+    """Erase a person's data (found by their number) from every table, put the number on the do-not-call list and
+    delete the recordings of their calls at Twilio (with every recording deletion still to do)."""
     from callbot import privacy
     from callbot.logs import mask_number
     from scoring import normalize_phone
@@ -131,23 +167,47 @@ def privacy_erase(number: str, region: str, yes: bool) -> None:
     try:
         with sessions.begin() as session:
             erased = privacy.erase_number(session, check.e164, utcnow())
+        click.echo(
+            f"erased {mask_number(check.e164)}: {erased.leads} lead(s), {erased.calls} call(s), {erased.events} "
+            f"webhook event(s), {erased.queue_items} queue item(s), {erased.audit_entries} audit entr(ies); "
+            "the number is on the do-not-call list"
+        )
+        # Our own data is erased (committed) whatever happens at Twilio now.
+        _delete_recordings(sessions)
     except CallbotError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
         engine.dispose()
-    click.echo(
-        f"erased {mask_number(check.e164)}: {erased.leads} lead(s), {erased.calls} call(s), {erased.events} webhook "
-        f"event(s), {erased.queue_items} queue item(s), {erased.audit_entries} audit entr(ies); "
-        "the number is on the do-not-call list"
-    )
-    if erased.recordings:
-        click.echo(f"{erased.recordings} call recording(s) are kept at Twilio: delete them in the Twilio console")
+
+
+@privacy_group.command("recordings")
+def privacy_recordings() -> None:
+    """Delete at Twilio the call recordings still to delete after erasures and retention; exit 1 if some remain."""
+    from callbot import privacy
+
+    engine, sessions = _privacy_session()
+    try:
+        left = _delete_recordings(sessions)
+        with sessions() as session:
+            rows = privacy.pending_recording_deletions(session)
+            for row in rows:
+                tried = row.tried_at.isoformat(timespec="seconds") if row.tried_at else "never"
+                click.echo(
+                    f"  still to delete: call {row.call_sid or '-'} ({row.reason} of "
+                    f"{row.requested_at.date().isoformat()}), {row.tries} tr(ies), last {tried}: {row.error or '-'}"
+                )
+    finally:
+        engine.dispose()
+    if left or rows:
+        raise SystemExit(1)
+    click.echo("no recordings left to delete at Twilio")
 
 
 @privacy_group.command("retention")
 @click.option("--days", type=click.IntRange(min=1), help="Default: CALLBOT_RETENTION_DAYS.")
 def privacy_retention(days: int | None) -> None:
-    """Make junk and unreachable leads older than the retention period anonymous now (the dialer does it daily)."""
+    """Make junk and unreachable leads older than the retention period anonymous now and delete their calls'
+    recordings at Twilio (the dialer does both daily)."""
     from callbot import privacy
 
     settings = Settings.backup_from_env()
@@ -155,9 +215,10 @@ def privacy_retention(days: int | None) -> None:
     try:
         with sessions.begin() as session:
             count = privacy.apply_retention(session, utcnow(), days or settings.retention_days)
+        click.echo(f"{count} lead(s) made anonymous")
+        _delete_recordings(sessions)  # their calls' recordings, and any still to delete
     finally:
         engine.dispose()
-    click.echo(f"{count} lead(s) made anonymous")
 
 
 # Registered on `callbot` by callbot.cli.

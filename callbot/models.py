@@ -314,6 +314,23 @@ class DoNotCall(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class RecordingDeletion(Base):
+    """Call recordings still to delete at the provider, left by an erasure or the retention job (privacy.py): every
+    recording the provider lists for `call_sid`, plus the `recording_sids` its recording callbacks named. The row
+    goes once they are all gone; until then each try is counted and its error kept. Holds no personal data."""
+
+    __tablename__ = "recording_deletions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_sid: Mapped[str | None] = mapped_column(sa.String(40), index=True)
+    recording_sids: Mapped[list[Any]] = mapped_column(default=list)
+    reason: Mapped[str] = mapped_column(sa.String(20))  # erasure · retention
+    requested_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    tries: Mapped[int] = mapped_column(default=0)
+    tried_at: Mapped[dt.datetime | None]
+    error: Mapped[str | None] = mapped_column(sa.String(500))
+
+
 class AuditLog(Base):
     __tablename__ = "audit_log"
 

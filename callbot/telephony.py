@@ -57,6 +57,14 @@ class Telephony(Protocol):
         """Calls to a number from our caller id created at or after `since` (newest first)."""
         ...
 
+    def call_recordings(self, call_sid: str) -> list[str]:
+        """The RecordingSids the provider still holds for a call (deleted ones not included)."""
+        ...
+
+    def delete_recording(self, sid: str) -> bool:
+        """Delete a recording at the provider: True when deleted now, False when it was already gone."""
+        ...
+
 
 @contextmanager
 def _provider_errors(what: str) -> Iterator[None]:
@@ -143,3 +151,20 @@ class TwilioTelephony:
         with _provider_errors(f"cannot list calls to {to}"):
             found = self._client.calls.list(to=to, from_=from_, start_time_after=since, limit=20)
         return [_info(call) for call in found if call.date_created is None or call.date_created >= since]
+
+    def call_recordings(self, call_sid: str) -> list[str]:
+        """List the recordings Twilio holds for a call (`GET Recordings.json?CallSid=`); deleted ones are left out."""
+        with _provider_errors(f"cannot list the recordings of call {call_sid}"):
+            found = self._client.recordings.list(call_sid=call_sid)
+        return [str(recording.sid) for recording in found]
+
+    def delete_recording(self, sid: str) -> bool:
+        """Delete a recording (`DELETE Recordings/{sid}.json`); one Twilio no longer knows (404) counts as gone."""
+        try:
+            with _provider_errors(f"cannot delete recording {sid}"):
+                self._client.recordings(sid).delete()
+        except TelephonyError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True

@@ -1,4 +1,4 @@
-"""A local Twilio-compatible simulator: the Calls REST API plus simulated callees (personas)."""
+"""A local Twilio-compatible simulator: the Calls and Recordings REST API plus simulated callees (personas)."""
 
 from callbot.simulator.calls import SimCall
 from callbot.simulator.personas import (

@@ -1,4 +1,4 @@
-"""The record of a simulated call: its options, its state, and its JSON resource."""
+"""The record of a simulated call: its options, its state, and its JSON resource; the same for its recording."""
 
 from __future__ import annotations
 
@@ -40,6 +40,11 @@ class CallOptions:
     time_limit: int | None
     machine_detection: str | None
     record: bool
+    # Where and how the recording's status is reported (Record=true); events: in-progress, completed, absent.
+    recording_status_callback: str | None = None
+    recording_status_callback_method: str = "POST"
+    recording_events: frozenset[str] = frozenset({"completed"})
+    recording_channels: str = "mono"
 
 
 @dataclass(eq=False)
@@ -72,6 +77,71 @@ class SimCall:
     def ended(self) -> bool:
         """True once the call has a final status."""
         return self.status in TERMINAL
+
+
+RECORDING_SOURCE = "OutboundAPI"  # a recording asked for with Record=true when the call was created
+
+
+@dataclass(eq=False)
+class SimRecording:
+    """A recording of a simulated call, as Twilio keeps it: metadata here, no audio.
+
+    Twilio records from the answer to the end of the call; the recording is `in-progress` meanwhile, then
+    `completed` (or `absent` when too short, error 16101). A deleted recording keeps its metadata with the status
+    `deleted` (Twilio: 40 days), visible only with `IncludeSoftDeleted=true`.
+    """
+
+    sid: str
+    call_sid: str
+    channels: int
+    status: str = "in-progress"
+    duration: int | None = None
+    error_code: int | None = None
+    date_created: datetime = field(default_factory=now)
+    date_updated: datetime = field(default_factory=now)
+    start_time: datetime = field(default_factory=now)
+
+    @property
+    def deleted(self) -> bool:
+        """True once deleted through the API."""
+        return self.status == "deleted"
+
+
+TWILIO_API = "https://api.twilio.com"
+
+
+def recording_media_url(recording_sid: str, account_sid: str, api_base: str = TWILIO_API) -> str:
+    """Where the recording's audio is (Twilio's RecordingUrl: the resource's URI without `.json`)."""
+    return f"{api_base}/{API_VERSION}/Accounts/{account_sid}/Recordings/{recording_sid}"
+
+
+def recording_resource(recording: SimRecording, account_sid: str, api_base: str = TWILIO_API) -> dict[str, Any]:
+    """The recording as Twilio's JSON Recording resource (`api_base`: the API's own address, for media_url)."""
+    base = f"/{API_VERSION}/Accounts/{account_sid}/Recordings/{recording.sid}"
+    return {
+        "account_sid": account_sid,
+        "api_version": API_VERSION,
+        "call_sid": recording.call_sid,
+        "conference_sid": None,
+        "date_created": rfc2822(recording.date_created),
+        "date_updated": rfc2822(recording.date_updated),
+        "start_time": rfc2822(recording.start_time),
+        "duration": str(recording.duration) if recording.duration is not None else None,
+        "sid": recording.sid,
+        "price": None,
+        "price_unit": "USD",
+        "status": recording.status,
+        "channels": recording.channels,
+        "source": RECORDING_SOURCE,
+        "error_code": recording.error_code,
+        "uri": f"{base}.json",
+        "encryption_details": None,
+        "subresource_uris": {
+            "add_on_results": f"{base}/AddOnResults.json",
+            "transcriptions": f"{base}/Transcriptions.json",
+        },
+        "media_url": recording_media_url(recording.sid, account_sid, api_base),
+    }
 
 
 def resource(call: SimCall, account_sid: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from email.utils import format_datetime
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
-from callbot.simulator.calls import API_VERSION, SimCall, now
+from callbot.simulator.calls import API_VERSION, RECORDING_SOURCE, SimCall, SimRecording, now, recording_media_url
 from callbot.simulator.personas import PERSONAS, Reply
 from callbot.simulator.twiml import (
     TOTAL_TIMEOUT,
@@ -58,6 +58,7 @@ class CallRunner:
         self.held: list[dict[str, str]] = []
         self.ringing_callback: dict[str, str] | None = None
         self.deliveries: list[threading.Timer] = []  # status callbacks sent later (callback_delay)
+        self.recording: SimRecording | None = None  # Record=true: from the answer on
 
     def run(self) -> None:
         """Run the call to its end; never raises (failures land in call.errors)."""
@@ -250,6 +251,9 @@ class CallRunner:
         self.call.start_time = now()
         self._set_status("in-progress")
         self._emit("answered", "in-progress")
+        if self.opts.record:
+            self.recording = self.sim.start_recording(self.call)
+            self._recording_callback()
 
     def _finish(self, status: str) -> None:
         if self.call.ended:
@@ -259,6 +263,10 @@ class CallRunner:
             self.call.end_time = now()
         self._set_status(status)
         self._emit("completed", status)
+        if self.recording is not None:
+            # Twilio processes the recording once the call is over, then reports it.
+            self.sim.finish_recording(self.recording, self.call.duration)
+            self._recording_callback()
 
     def _params(self, call_status: str) -> dict[str, str]:
         call = self.call
@@ -339,6 +347,28 @@ class CallRunner:
         self._deliver(params)
         if terminal and self.sim.shuffle_callbacks and self.ringing_callback:
             self._deliver(self.ringing_callback)  # a late duplicate, after the call is over
+
+    def _recording_callback(self) -> None:
+        """Report the recording's status to RecordingStatusCallback when the caller asked for that event."""
+        recording, url = self.recording, self.opts.recording_status_callback
+        if recording is None or not url or recording.status not in self.opts.recording_events:
+            return
+        params = {
+            "AccountSid": self.sim.account_sid,
+            "CallSid": self.call.sid,
+            "RecordingSid": recording.sid,
+            "RecordingUrl": recording_media_url(recording.sid, self.sim.account_sid, self.sim.api_base),
+            "RecordingStatus": recording.status,
+            "RecordingChannels": str(recording.channels),
+            "RecordingSource": RECORDING_SOURCE,
+            "RecordingStartTime": format_datetime(recording.start_time),
+            "ErrorCode": str(recording.error_code or 0),
+        }
+        if recording.duration is not None:
+            params["RecordingDuration"] = str(recording.duration)
+        status, body = self._send(url, self.opts.recording_status_callback_method, params)
+        if (status is None or status >= 400) and not self.sim.stopping:
+            self.call.errors.append(f"recording callback {recording.status}: {status or body}")
 
     def _deliver(self, params: dict[str, str]) -> None:
         """Send a status callback (twice when duplicating): now, or after a random delay from a timer thread."""

@@ -1,4 +1,5 @@
-"""The simulator itself: Twilio's Calls REST API as a small Flask app, and a thread per simulated call."""
+"""The simulator itself: Twilio's Calls and Recordings REST API as a small Flask app, and a thread per simulated
+call."""
 
 from __future__ import annotations
 
@@ -19,7 +20,15 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from callbot.simulator.calls import TERMINAL, CallOptions, SimCall, resource
+from callbot.simulator.calls import (
+    TERMINAL,
+    TWILIO_API,
+    CallOptions,
+    SimCall,
+    SimRecording,
+    recording_resource,
+    resource,
+)
 from callbot.simulator.personas import check_mix, check_names
 from callbot.simulator.personas import persona_for as _persona_for
 from callbot.simulator.runner import CallRunner
@@ -29,6 +38,8 @@ API = "/2010-04-01/Accounts/<account_sid>"
 _PHONE = re.compile(r"\+\d{7,15}")
 _EVENTS = frozenset({"initiated", "ringing", "answered", "completed"})
 _DETECTION = frozenset({"Enable", "DetectMessageEnd"})
+_RECORDING_EVENTS = frozenset({"in-progress", "completed", "absent"})
+_RECORDING_CHANNELS = {"mono": 1, "dual": 2}
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -40,6 +51,15 @@ class _QuietHandler(WSGIRequestHandler):
 def _error(status: int, code: int, message: str) -> tuple[Response, int]:
     body = {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}"}
     return jsonify({**body, "status": status}), status
+
+
+def _not_found() -> tuple[Response, int]:
+    return _error(404, 20404, f"The requested resource {request.path} was not found")
+
+
+def _flag(name: str) -> bool:
+    """A boolean query parameter as Twilio's clients send it ("true"/"false")."""
+    return request.args.get(name, "").strip().lower() == "true"
 
 
 def _int_param(name: str, default: int | None) -> int | None:
@@ -91,6 +111,12 @@ def _options_from_form() -> CallOptions | tuple[Response, int]:
         time_limit = _int_param("TimeLimit", None)
     except ValueError as exc:
         return _error(400, 20001, str(exc))
+    recording_events = {e for value in form.getlist("RecordingStatusCallbackEvent") for e in value.split()}
+    if recording_events - _RECORDING_EVENTS:
+        return _error(400, 20001, "Invalid 'RecordingStatusCallbackEvent'")
+    channels = (form.get("RecordingChannels") or "mono").lower()
+    if channels not in _RECORDING_CHANNELS:
+        return _error(400, 20001, f"Invalid 'RecordingChannels' parameter: {channels!r}")
     return CallOptions(
         to=to,
         from_=from_,
@@ -106,6 +132,10 @@ def _options_from_form() -> CallOptions | tuple[Response, int]:
         time_limit=time_limit,
         machine_detection=detection,
         record=form.get("Record", "").lower() == "true",
+        recording_status_callback=form.get("RecordingStatusCallback") or None,
+        recording_status_callback_method=(form.get("RecordingStatusCallbackMethod") or "POST").upper(),
+        recording_events=frozenset(recording_events or {"completed"}),
+        recording_channels=channels,
     )
 
 
@@ -180,6 +210,52 @@ def create_app(sim: Simulator) -> Flask:
             return _error(400, 21220, "Call is not in-progress. Cannot redirect.")
         sim.update_call(call, status, url, (request.form.get("Method") or "POST").upper(), twiml)
         return jsonify(resource(call, sim.account_sid))
+
+    # Recordings: the account's list (filters CallSid, IncludeSoftDeleted), one recording, its deletion; the same
+    # under the call they belong to. Deleting answers 204 and keeps the metadata as `deleted` (soft delete).
+    def recordings_page(call_sid: str | None) -> Response:
+        wanted = call_sid or request.args.get("CallSid")
+        soft = _flag("IncludeSoftDeleted")
+        found = [
+            recording_resource(r, sim.account_sid, sim.api_base)
+            for r in sim.recordings.values()
+            if (wanted is None or r.call_sid == wanted) and (soft or not r.deleted)
+        ]
+        uri = request.path
+        meta = {"first_page_uri": uri, "next_page_uri": None, "previous_page_uri": None, "uri": uri}
+        return jsonify({"recordings": found, "page": 0, "page_size": len(found), "start": 0, "end": len(found), **meta})
+
+    def find_recording(sid: str, call_sid: str | None) -> SimRecording | None:
+        recording = sim.recordings.get(sid)
+        if recording is None or (call_sid is not None and recording.call_sid != call_sid):
+            return None
+        return None if recording.deleted and not _flag("IncludeSoftDeleted") else recording
+
+    @app.get(f"{API}/Recordings.json")
+    def list_recordings(account_sid: str) -> Response:
+        return recordings_page(None)
+
+    @app.get(f"{API}/Calls/<call_sid>/Recordings.json")
+    def list_call_recordings(account_sid: str, call_sid: str) -> Response:
+        return recordings_page(call_sid)
+
+    @app.get(f"{API}/Recordings/<sid>.json")
+    @app.get(f"{API}/Calls/<call_sid>/Recordings/<sid>.json")
+    def fetch_recording(account_sid: str, sid: str, call_sid: str | None = None) -> Response | tuple[Response, int]:
+        recording = find_recording(sid, call_sid)
+        if recording is None:
+            return _not_found()
+        return jsonify(recording_resource(recording, sim.account_sid, sim.api_base))
+
+    @app.delete(f"{API}/Recordings/<sid>.json")
+    @app.delete(f"{API}/Calls/<call_sid>/Recordings/<sid>.json")
+    def delete_recording(account_sid: str, sid: str, call_sid: str | None = None) -> Response | tuple[Response, int]:
+        recording = sim.recordings.get(sid)
+        if recording is None or (call_sid is not None and recording.call_sid != call_sid):
+            return _not_found()
+        if not sim.delete_recording(recording):
+            return _not_found()  # deleted before: Twilio answers as for an unknown recording
+        return Response(status=204)
 
     @app.get(f"{API}/Simulator/Stats.json")
     def stats(account_sid: str) -> Response:
@@ -330,6 +406,9 @@ class Simulator:
         self.lock = threading.Lock()
         self._idle = threading.Condition(self.lock)
         self._calls: dict[str, SimCall] = {}
+        self._recordings: dict[str, SimRecording] = {}
+        # The API's address as callers reach it (RecordingUrl, media_url): set by start(), else Twilio's.
+        self.api_base = TWILIO_API
         self._threads: list[threading.Thread] = []
         self._server: BaseWSGIServer | None = None
         self._server_thread: threading.Thread | None = None
@@ -359,7 +438,8 @@ class Simulator:
             target=self._server.serve_forever, args=(0.05,), name="simulator-http", daemon=True
         )
         self._server_thread.start()
-        return f"http://{host}:{self._server.server_port}"
+        self.api_base = f"http://{host}:{self._server.server_port}"
+        return self.api_base
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop serving, end running calls and wait (bounded) for their threads."""
@@ -402,6 +482,39 @@ class Simulator:
         """A snapshot of all calls by CallSid (the SimCall objects are live)."""
         with self.lock:
             return dict(self._calls)
+
+    @property
+    def recordings(self) -> dict[str, SimRecording]:
+        """A snapshot of all recordings by RecordingSid, deleted ones included (status `deleted`)."""
+        with self.lock:
+            return dict(self._recordings)
+
+    def start_recording(self, call: SimCall) -> SimRecording:
+        """The call was answered with Record=true: its recording starts (from its thread)."""
+        channels = 2 if call.options.recording_channels == "dual" else 1
+        recording = SimRecording(sid=f"RE{uuid.uuid4().hex}", call_sid=call.sid, channels=channels)
+        with self.lock:
+            self._recordings[recording.sid] = recording
+        return recording
+
+    def finish_recording(self, recording: SimRecording, duration: int) -> None:
+        """The call ended: the recording is `completed`, or `absent` when shorter than a second (error 16101)."""
+        with self.lock:
+            if recording.deleted:
+                return
+            recording.duration = duration
+            recording.status = "completed" if duration >= 1 else "absent"
+            recording.error_code = None if duration >= 1 else 16101
+            recording.date_updated = datetime.now(UTC)
+
+    def delete_recording(self, recording: SimRecording) -> bool:
+        """Delete a recording (its metadata stays, status `deleted`); False when it was deleted before."""
+        with self.lock:
+            if recording.deleted:
+                return False
+            recording.status = "deleted"
+            recording.date_updated = datetime.now(UTC)
+            return True
 
     def create_call(self, options: CallOptions) -> SimCall:
         """Register a call and start its thread (it waits for the API response to be sent)."""
