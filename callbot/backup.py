@@ -147,25 +147,6 @@ def new_key() -> str:
 # ---- the scheduled daily backup ----------------------------------------------------------------------------
 
 
-def schedule_daily(scheduler: Any, service: Any) -> None:
-    """Add the daily backup to a dialer's scheduler: at CALLBOT_BACKUP_HOUR in CALLBOT_TIMEZONE, run by the one
-    dialer process that holds the scheduler lease (`service.leader`)."""
-    settings: Settings = service.dialer.settings
-    scheduler.add_job(
-        run_daily,
-        "cron",
-        hour=settings.backup_hour,
-        minute=0,
-        timezone=settings.timezone,
-        args=[service],
-        id="daily-backup",
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=3600,
-        replace_existing=True,
-    )
-
-
 def run_daily(service: Any) -> BackupResult | None:
     """The daily job: back up with the deployment's settings when this process leads; errors are logged."""
     if not service.leader:

@@ -307,24 +307,6 @@ def delete_recordings(
 # ---- the scheduled retention job ---------------------------------------------------------------------------
 
 
-def schedule_retention(scheduler: Any, service: Any) -> None:
-    """Add the daily retention run to a dialer's scheduler (an hour after the backup; the leading process only)."""
-    settings = service.dialer.settings
-    scheduler.add_job(
-        run_retention,
-        "cron",
-        hour=(settings.backup_hour + 1) % 24,
-        minute=0,
-        timezone=settings.timezone,
-        args=[service],
-        id="daily-retention",
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=3600,
-        replace_existing=True,
-    )
-
-
 def run_retention(service: Any) -> int | None:
     """The daily job: apply CALLBOT_RETENTION_DAYS when this process leads, then retry the recording deletions
     still to do at the provider (erasures' and retention's)."""

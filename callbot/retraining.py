@@ -63,20 +63,3 @@ def run_nightly(service: Any) -> NightlyResult | None:
         result.segmented,
     )
     return result
-
-
-def schedule_nightly(scheduler: Any, service: Any) -> None:
-    """Add the nightly ranking job to a dialer's scheduler (NIGHTLY_HOUR:30 in CALLBOT_TIMEZONE)."""
-    scheduler.add_job(
-        run_nightly,
-        "cron",
-        hour=NIGHTLY_HOUR,
-        minute=30,
-        timezone=service.dialer.settings.timezone,
-        args=[service],
-        id="nightly-ranking",
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=3600,
-        replace_existing=True,
-    )

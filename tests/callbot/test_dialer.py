@@ -45,10 +45,10 @@ def sim_url(settings):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def dialer_for(sessions, settings, sim_url):  # type: ignore[no-untyped-def]
-    def build(clock=lambda: NOW, api_url=None, **overrides):  # type: ignore[no-untyped-def]
+    def build(clock=lambda: NOW, api_url=None, rate_clock=time.time, **overrides):  # type: ignore[no-untyped-def]
         s = settings.with_overrides(public_url="http://127.0.0.1:9", **overrides)
         telephony = TwilioTelephony(s.twilio_account_sid, s.twilio_auth_token, api_base_url=api_url or sim_url)
-        return Dialer(sessions, telephony, s, clock=clock)
+        return Dialer(sessions, telephony, s, clock=clock, rate_clock=rate_clock)
 
     return build
 
@@ -99,6 +99,46 @@ def test_calls_per_second_limit(sessions, dialer_for):  # type: ignore[no-untype
     with sessions.begin() as s:
         make_leads(s, make_campaign(s, max_concurrent_calls=50), phones(10))
     assert dialer_for(calls_per_second=2).tick() == 2
+
+
+def test_claims_share_transactions_but_not_the_limits(sessions, dialer_for):  # type: ignore[no-untyped-def]
+    """Several leads are claimed per transaction; the rate, the caps and the turns between campaigns still hold."""
+    with sessions.begin() as s:
+        a = make_campaign(s, "A", max_concurrent_calls=100)
+        b = make_campaign(s, "B", max_concurrent_calls=7)
+        make_leads(s, a, phones(40)[:30])
+        make_leads(s, b, phones(40)[30:])
+        a_id, b_id = a.id, b.id
+    frozen = lambda: 5000.0  # noqa: E731 - no token comes back while the tick runs
+    assert dialer_for(calls_per_second=25, max_concurrent_calls=100, rate_clock=frozen).tick() == 25
+    live = live_attempts(sessions)
+    by_campaign = {cid: sum(1 for x in live if x.campaign_id == cid) for cid in (a_id, b_id)}
+    assert by_campaign == {a_id: 18, b_id: 7}  # B's own cap; A the rest of the account's 25 tokens
+    assert len({x.lead_id for x in live}) == len(live)
+    # the best leads went first, in each campaign
+    with sessions() as s:
+        for cid in (a_id, b_id):
+            ranked = list(
+                s.scalars(
+                    sa.select(Lead.id)
+                    .where(Lead.campaign_id == cid)
+                    .order_by(Lead.priority.desc(), Lead.score.desc(), Lead.registered_at.desc(), Lead.id.desc())
+                )
+            )
+            called = {x.lead_id for x in live if x.campaign_id == cid}
+            assert set(ranked[: by_campaign[cid]]) == called
+
+
+def test_tokens_a_claim_could_not_use_are_kept(sessions, dialer_for):  # type: ignore[no-untyped-def]
+    with sessions.begin() as s:
+        campaign = make_campaign(s, max_concurrent_calls=100)
+        make_leads(s, campaign, phones(10)[:3])
+    frozen = lambda: 7000.0  # noqa: E731
+    assert dialer_for(calls_per_second=5, rate_clock=frozen, max_concurrent_calls=100).tick() == 3
+    with sessions.begin() as s:
+        make_leads(s, s.get(Campaign, campaign.id), phones(10)[3:])
+    # the bucket held 5 and three were used: two are left at the same instant, not zero and not five
+    assert dialer_for(calls_per_second=5, rate_clock=frozen, max_concurrent_calls=100).tick() == 2
 
 
 def test_best_score_first_then_freshest(sessions, dialer_for):  # type: ignore[no-untyped-def]
