@@ -101,8 +101,8 @@ def test_calls_per_second_limit(sessions, dialer_for):  # type: ignore[no-untype
     assert dialer_for(calls_per_second=2).tick() == 2
 
 
-def test_claims_share_transactions_but_not_the_limits(sessions, dialer_for):  # type: ignore[no-untyped-def]
-    """Several leads are claimed per transaction; the rate, the caps and the turns between campaigns still hold."""
+def test_two_campaigns_share_the_rate_within_their_caps(sessions, dialer_for):  # type: ignore[no-untyped-def]
+    """One tick: the account's tokens go to the campaigns in turn, each within its own cap, best leads first."""
     with sessions.begin() as s:
         a = make_campaign(s, "A", max_concurrent_calls=100)
         b = make_campaign(s, "B", max_concurrent_calls=7)
