@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, aliased, joinedload
 from twilio.twiml.voice_response import VoiceResponse
 
 from callbot import compliance, dnc, flow, logs, queue
@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 # A call's status only moves forward along these ranks; every final status shares the last rank.
 STATUS_RANK = {"created": 0, "queued": 1, "initiated": 2, "ringing": 3, "in-progress": 4}
 STATUS_RANK.update({status: 5 for status in FINAL_CALL_STATUSES})
+# Call-progress statuses: a status callback with one of these only moves the call forward (see `_progress`).
+PROGRESS_STATUSES = ("queued", "initiated", "ringing", "in-progress")
 KINDS = ("status", "voice", "gather", "fallback", "recording", "transfer", "whisper")
 # How long an agent stays reserved for a transfer beyond the ring time, if the transfer's result never comes.
 TRANSFER_GRACE = dt.timedelta(minutes=2)
@@ -95,6 +97,10 @@ def _receive(
     now: dt.datetime,
     turn: int | None,
 ) -> str:
+    if kind == "status" and raw.get("CallStatus") in PROGRESS_STATUSES and call_sid and attempt_id is not None:
+        answered = _progress(session, raw, call_sid, attempt_id, now)
+        if answered is not None:
+            return answered
     found, attempt = _locked_attempt(session, kind, raw, call_sid, attempt_id)
     if attempt is None:
         _journal(session, kind, raw, found, call_sid, now)
@@ -135,6 +141,80 @@ def _receive(
         session.execute(sa.update(CallEvent.__table__).where(CallEvent.id == event_id).values(response=twiml))
     log.debug("webhook %s (%s) applied: call %s", kind, key, attempt.status)
     return twiml
+
+
+def _progress(session: Session, raw: Mapping[str, str], call_sid: str, attempt_id: int, now: dt.datetime) -> str | None:
+    """The commonest webhook, a call's progress (initiated, ringing, answered) for the attempt it names, in two
+    statements and no ORM load: one UPDATE moves the status forward and adopts the CallSid (its row lock orders
+    the call's concurrent callbacks, as the general path's locking SELECT does), then the journal INSERT. Applying
+    a progress event twice changes nothing (the status only moves forward; the answer time and AnsweredBy are kept
+    once set), so a repeat found by the journal needs no undoing. None when the UPDATE matched no row (no such
+    attempt, or the CallSid is another call's): the general path decides what that request is."""
+    status = raw["CallStatus"]
+    answered_by = raw.get("AnsweredBy", "").replace("\x00", "")[:30]
+    row = session.execute(
+        _PROGRESS,
+        {
+            "p_attempt": attempt_id,
+            "p_sid": call_sid,
+            "p_status": status,
+            "p_rank": STATUS_RANK[status],
+            "p_answering": status == "in-progress",
+            "p_now": now,
+            "p_answered_by": answered_by or None,
+        },
+    ).first()
+    if row is None:
+        return None
+    logs.add(lead_id=row.lead_id, campaign_id=row.campaign_id)
+    key = _dedupe_key("status", raw, None)
+    if _journal_first(session, "status", raw, attempt_id, call_sid, now, key, empty_twiml()) is None:
+        _journal(session, "status", raw, attempt_id, call_sid, now)
+        log.debug("webhook status (%s) repeated: answered as before", key)
+    else:
+        log.debug("webhook status (%s) applied", key)
+    return empty_twiml()
+
+
+def _progress_statement() -> sa.Update:
+    """`_progress`'s UPDATE, built once (its parameters bound per request, its compiled form cached)."""
+    p = {name: sa.bindparam(f"p_{name}", type_=kind) for name, kind in _PROGRESS_PARAMS.items()}
+    rank = sa.case(STATUS_RANK, value=CallAttempt.status, else_=0)
+    forward = rank < p["rank"]
+    other = aliased(CallAttempt)
+    adoptable = sa.and_(
+        CallAttempt.call_sid.is_(None), ~sa.exists().where(other.call_sid == p["sid"], other.id != p["attempt"])
+    )
+    unset = sa.or_(CallAttempt.answered_by.is_(None), CallAttempt.answered_by == "")
+    return (
+        sa.update(CallAttempt)
+        .where(CallAttempt.id == p["attempt"], sa.or_(CallAttempt.call_sid == p["sid"], adoptable))
+        .values(
+            status=sa.case((forward, p["status"]), else_=CallAttempt.status),
+            call_sid=sa.func.coalesce(CallAttempt.call_sid, p["sid"]),
+            answered_at=sa.case(
+                (sa.and_(p["answering"], forward, CallAttempt.answered_at.is_(None)), p["now"]),
+                else_=CallAttempt.answered_at,
+            ),
+            answered_by=sa.case(
+                (sa.and_(unset, p["answered_by"].is_not(None)), p["answered_by"]), else_=CallAttempt.answered_by
+            ),
+        )
+        .returning(CallAttempt.lead_id, CallAttempt.campaign_id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+_PROGRESS_PARAMS = {
+    "attempt": sa.Integer(),
+    "sid": sa.String(40),
+    "status": sa.String(20),
+    "rank": sa.Integer(),
+    "answering": sa.Boolean(),
+    "now": sa.DateTime(timezone=True),
+    "answered_by": sa.String(30),
+}
+_PROGRESS = _progress_statement()
 
 
 def _journal(

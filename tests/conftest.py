@@ -50,6 +50,10 @@ def _worker_database(url: str) -> str:
 def pg_migrated() -> str:
     """The PostgreSQL test database (one per xdist worker, created when missing), emptied and migrated once per
     session."""
+    if not PG_URL:
+        if REQUIRE_PG:
+            pytest.fail("PostgreSQL run required but TEST_DATABASE_URL is not set")
+        pytest.skip("TEST_DATABASE_URL not set")
     url = _worker_database(PG_URL)
     try:
         db.empty_database(url)

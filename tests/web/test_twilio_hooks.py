@@ -155,6 +155,58 @@ def test_late_ringing_after_completed_changes_nothing(client, sessions, attempt_
         assert attempt.lead.status == "callable"  # retried later, not left dialing
 
 
+def test_progress_callbacks_move_the_call_forward_once(client, sessions, attempt_id):  # type: ignore[no-untyped-def]
+    path = f"/twilio/status?attempt={attempt_id}"
+    for n, status in enumerate(("initiated", "ringing"), start=0):
+        assert twiml(signed_post(client, path, call_params(CallStatus=status, SequenceNumber=str(n)))).find("*") is None
+    answered = call_params(CallStatus="in-progress", SequenceNumber="2", AnsweredBy="human")
+    twiml(signed_post(client, path, answered))
+    with sessions() as s:
+        attempt = s.get(CallAttempt, attempt_id)
+        first = (attempt.status, attempt.call_sid, attempt.answered_at, attempt.answered_by)
+        assert first[:2] == ("in-progress", SID) and first[2] is not None and first[3] == "human"
+    # a repeat with another AnsweredBy, and a late "ringing": nothing moves, both journaled, neither applied
+    twiml(signed_post(client, path, {**answered, "AnsweredBy": "machine_start"}))
+    twiml(signed_post(client, path, call_params(CallStatus="ringing", SequenceNumber="1")))
+    with sessions() as s:
+        attempt = s.get(CallAttempt, attempt_id)
+        assert (attempt.status, attempt.call_sid, attempt.answered_at, attempt.answered_by) == first
+        events = s.scalars(sa.select(CallEvent).order_by(CallEvent.id)).all()
+        assert [(e.dedupe_key, e.applied) for e in events] == [
+            ("status:initiated", True),
+            ("status:ringing", True),
+            ("status:in-progress", True),
+            (None, False),
+            (None, False),
+        ]
+
+
+def test_progress_of_another_call_is_not_applied(client, sessions, attempt_id):  # type: ignore[no-untyped-def]
+    other = "CA" + "e" * 32
+    with sessions.begin() as s:  # another attempt already owns `other`
+        mine = s.get(CallAttempt, attempt_id)
+        s.add(
+            CallAttempt(
+                lead_id=mine.lead_id,
+                campaign_id=mine.campaign_id,
+                attempt_no=0,
+                call_sid=other,
+                status="busy",
+                live=False,
+            )
+        )
+    path = f"/twilio/status?attempt={attempt_id}"
+    root = twiml(signed_post(client, path, call_params(CallSid=other, CallStatus="ringing")))
+    assert root.find("Hangup") is not None  # not this attempt's call: a polite hang-up, nothing adopted
+    twiml(signed_post(client, path, call_params(CallStatus="ringing")))  # its own CallSid: adopted
+    root = twiml(signed_post(client, path, call_params(CallSid=other, CallStatus="in-progress")))
+    assert root.find("Hangup") is not None  # the attempt has a CallSid now, and this is not it
+    with sessions() as s:
+        attempt = s.get(CallAttempt, attempt_id)
+        assert (attempt.status, attempt.call_sid, attempt.answered_at) == ("ringing", SID, None)
+        assert [e.applied for e in s.scalars(sa.select(CallEvent).order_by(CallEvent.id))] == [False, True, False]
+
+
 def test_repeated_answer_gets_the_same_twiml_and_one_step(client, sessions, attempt_id):  # type: ignore[no-untyped-def]
     voice = f"/twilio/voice?attempt={attempt_id}"
     twiml(signed_post(client, voice, call_params()))
