@@ -46,6 +46,9 @@ RECHECK_EVERY = dt.timedelta(minutes=5)
 PLACERS = 8
 # Leads refused by the guard in one claim before the claimer gives the next campaign its turn.
 MAX_REFUSALS_PER_CLAIM = 50
+# Calls claimed in one transaction at most: its fixed cost (the account lock, the live-call counts, the commit) is
+# shared by them, and a claim's burst stays a small part of a second at the usual rates.
+CLAIMS_PER_TRANSACTION = 10
 ACCOUNT_BUCKET = "account"
 
 
@@ -73,8 +76,17 @@ def _upsert_ignore(session: Session, table: sa.Table, values: dict[str, object])
 def take_tokens(session: Session, buckets: list[tuple[str, float]], now: float) -> str | None:
     """Take one token from each named bucket (rate per second; burst = max(1, rate)), all or none.
 
-    The bucket rows are locked (PostgreSQL) or written under the SQLite writer lock: one claimer at a time.
     Returns None when the tokens were taken, else the name of the first empty bucket.
+    """
+    taken, empty = take_up_to(session, buckets, now, 1)
+    return None if taken else empty
+
+
+def take_up_to(session: Session, buckets: list[tuple[str, float]], now: float, want: int) -> tuple[int, str | None]:
+    """Take the same number of tokens, at most `want`, from each named bucket: as many as the emptiest one holds.
+
+    The bucket rows are locked (PostgreSQL) or written under the SQLite writer lock: one claimer at a time.
+    Returns how many were taken and, when that is fewer than `want`, the name of the first bucket that ran short.
     """
     rows = []
     for name, rate in sorted(buckets):
@@ -85,12 +97,21 @@ def take_tokens(session: Session, buckets: list[tuple[str, float]], now: float) 
         row.tokens = min(burst, row.tokens + max(0.0, now - row.updated) * rate)
         row.updated = max(row.updated, now)
         rows.append((name, row))
+    taken, short = want, None
     for name, row in rows:
-        if row.tokens < 1:
-            return name
+        if row.tokens < taken:
+            taken, short = max(0, min(taken, int(row.tokens))), name
     for _, row in rows:
-        row.tokens -= 1
-    return None
+        row.tokens -= taken
+    return taken, short
+
+
+def give_back(session: Session, buckets: list[tuple[str, float]], count: int) -> None:
+    """Return unused tokens to buckets taken from in this transaction (their rows are already locked)."""
+    for name, _ in buckets:
+        row = session.get(RateLimit, name)
+        assert row is not None
+        row.tokens += count
 
 
 def lock_account(session: Session, now: float, rate: float) -> RateLimit:
@@ -156,13 +177,12 @@ class Dialer:
         try:
             while turn:
                 for campaign_id in list(turn):
-                    claim = self._claim(campaign_id, zones_by_campaign[campaign_id])
-                    if claim == "account_rate" or claim == "account_full":
+                    claims, done = self._claim(campaign_id, zones_by_campaign[campaign_id])
+                    placing += [placers.submit(self._place, claim) for claim in claims]
+                    if done == "account_rate" or done == "account_full":
                         return len(placing)
-                    if isinstance(claim, str):
+                    if done is not None:
                         turn.remove(campaign_id)
-                        continue
-                    placing.append(placers.submit(self._place, claim))
             return len(placing)
         finally:
             for future in wait(placing).done:
@@ -170,8 +190,14 @@ class Dialer:
                     log.error("placing a call failed", exc_info=future.exception())
             placers.shutdown(wait=True)
 
-    def _claim(self, campaign_id: int, zones: list[str | None]) -> Claim | str:
-        """Claim the best due lead the rules allow and create its attempt, in one transaction, before any API call."""
+    def _claim(self, campaign_id: int, zones: list[str | None]) -> tuple[list[Claim], str | None]:
+        """Claim the best due leads the rules allow and create their attempts, in one transaction, before any API call.
+
+        As many as the caps and the token buckets allow, up to CLAIMS_PER_TRANSACTION: the transaction's fixed cost
+        (the account lock, the live-call counts, the commit) is shared by them. Every lead still passes the guard
+        one by one, in order, so a second lead with the same number sees the first one's attempt.
+        Returns the claims and, when the campaign can have no more this tick, why (one of STOP_REASONS).
+        """
         now = self.clock()
         rate_now = self.rate_clock()
         try:
@@ -179,31 +205,45 @@ class Dialer:
                 lock_account(session, rate_now, self.settings.calls_per_second)
                 campaign = session.get(Campaign, campaign_id, populate_existing=True)
                 if campaign is None or campaign.status != "running":
-                    return "stopped"
-                if live_calls(session) >= self.settings.max_concurrent_calls:
-                    return "account_full"
-                if live_calls(session, campaign_id) >= campaign.max_concurrent_calls:
-                    return "campaign_full"
-                for _ in range(MAX_REFUSALS_PER_CLAIM):
-                    lead = next_lead(session, campaign, zones)
-                    if lead is None:
-                        return "empty"
-                    refused = compliance.refusal(session, campaign, lead, now)
-                    if refused is not None:
+                    return [], "stopped"
+                account_room = self.settings.max_concurrent_calls - live_calls(session)
+                if account_room <= 0:
+                    return [], "account_full"
+                campaign_room = campaign.max_concurrent_calls - live_calls(session, campaign_id)
+                if campaign_room <= 0:
+                    return [], "campaign_full"
+                buckets = [(ACCOUNT_BUCKET, self.settings.calls_per_second)]
+                if campaign.calls_per_second:
+                    buckets.append((f"campaign:{campaign_id}", campaign.calls_per_second))
+                want = min(account_room, campaign_room, CLAIMS_PER_TRANSACTION)
+                tokens, short = take_up_to(session, buckets, rate_now, want)
+                if tokens == 0:
+                    return [], "account_rate" if short == ACCOUNT_BUCKET else "campaign_rate"
+                claims: list[Claim] = []
+                refusals = 0
+                while len(claims) < tokens and refusals < MAX_REFUSALS_PER_CLAIM:
+                    candidates = next_leads(session, campaign, zones, tokens - len(claims))
+                    if not candidates:
+                        break
+                    for lead in candidates:
+                        refused = compliance.refusal(session, campaign, lead, now)
+                        if refused is None:
+                            claims.append(_start_attempt(session, campaign, lead, now))
+                            continue
                         defer(lead, refused, now)
-                        continue
-                    buckets = [(ACCOUNT_BUCKET, self.settings.calls_per_second)]
-                    if campaign.calls_per_second:
-                        buckets.append((f"campaign:{campaign_id}", campaign.calls_per_second))
-                    empty = take_tokens(session, buckets, rate_now)
-                    if empty is not None:
-                        return "account_rate" if empty == ACCOUNT_BUCKET else "campaign_rate"
-                    return _start_attempt(session, campaign, lead, now)
-                return "empty"
+                        refusals += 1
+                        if refusals >= MAX_REFUSALS_PER_CLAIM:
+                            break
+                if len(claims) < tokens:
+                    give_back(session, buckets, tokens - len(claims))
+                    return claims, "empty"
+                if short is not None:  # the buckets held fewer tokens than the caps allowed calls: now they are empty
+                    return claims, "account_rate" if short == ACCOUNT_BUCKET else "campaign_rate"
+                return claims, None
         except IntegrityError:
-            # The lead is already in a live call (the unique index said so): leave it alone this round.
+            # A lead is already in a live call (the unique index said so): leave the campaign alone this round.
             log.warning("claim in campaign %s refused by the live-call constraint", campaign_id)
-            return "empty"
+            return [], "empty"
 
     def _place(self, claim: Claim) -> None:
         """Ask the provider to call; record the CallSid, or the failure and its retry."""
@@ -332,18 +372,26 @@ def _ready(campaign: Campaign, zones: list[str | None]) -> sa.ColumnElement[bool
     return sa.and_(*conditions)
 
 
-def next_lead(session: Session, campaign: Campaign, zones: list[str | None]) -> Lead | None:
-    """The best lead due now in an open zone (priority, score, freshest registration, newest), locked."""
+def next_leads(session: Session, campaign: Campaign, zones: list[str | None], count: int) -> list[Lead]:
+    """The best `count` leads due now in open zones (priority, score, freshest registration, newest), locked."""
     postgres = session.get_bind().dialect.name == "postgresql"
     registered = Lead.registered_at.desc().nulls_last() if postgres else Lead.registered_at.desc()
-    lead_id = session.scalar(
-        sa.select(Lead.id)
-        .where(_ready(campaign, zones))
-        .order_by(Lead.campaign_id, Lead.priority.desc(), Lead.score.desc(), registered, Lead.id.desc())
-        .limit(1)
-        .with_for_update(skip_locked=True)
+    return list(
+        session.scalars(
+            sa.select(Lead)
+            .where(_ready(campaign, zones))
+            .order_by(Lead.campaign_id, Lead.priority.desc(), Lead.score.desc(), registered, Lead.id.desc())
+            .limit(count)
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        )
     )
-    return None if lead_id is None else session.get(Lead, lead_id, populate_existing=True)
+
+
+def next_lead(session: Session, campaign: Campaign, zones: list[str | None]) -> Lead | None:
+    """The best lead due now in an open zone, locked."""
+    found = next_leads(session, campaign, zones, 1)
+    return found[0] if found else None
 
 
 def claim_lead(session: Session, campaign_id: int, now: dt.datetime) -> Lead | None:

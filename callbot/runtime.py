@@ -8,6 +8,12 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 
+# Connections the kernel queues for the server before it accepts them (werkzeug's default is 128). Twilio's
+# callbacks come in bursts, a call's several status callbacks at once, and the calls a dialer claims together
+# start and end together: a full queue refuses connections, and the refused webhooks send calls to the fallback.
+LISTEN_BACKLOG = 1024
+
+
 def _not_ready(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
     return [b"starting"]
@@ -27,6 +33,7 @@ class ServerThread:
         self.server: BaseWSGIServer = make_server(
             host, port, app or _not_ready, threaded=True, request_handler=QuietRequestHandler
         )
+        self.server.socket.listen(LISTEN_BACKLOG)  # listening already: this only deepens the queue
         self.host = host
         self.port = self.server.server_port
         self._thread = threading.Thread(target=self.server.serve_forever, name=f"wsgi-{self.port}", daemon=True)
