@@ -7,7 +7,6 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-
 # Connections the kernel queues for the server before it accepts them (werkzeug's default is 128). Twilio's
 # callbacks come in bursts, a call's several status callbacks at once, and the calls a dialer claims together
 # start and end together: a full queue refuses connections, and the refused webhooks send calls to the fallback.

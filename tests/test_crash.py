@@ -396,7 +396,17 @@ def test_two_dialers_never_double_call_nor_exceed_the_account_cap(sessions, worl
     assert counts["orphans"] == 0  # nobody was killed: every claim reached the simulator
     assert sim.stats().max_live <= account_cap
     placed_by = Counter(call.from_ for call in sim.calls.values())
-    assert set(placed_by) == set(callers) and min(placed_by.values()) >= 5, placed_by  # both really dialled
+    # Both really dialled, at the same time: each dialer's first call came before the other's last. (A claim takes
+    # as many calls as the room allows, up to 10, so whoever ticks first after calls end may fill the account's 6
+    # slots alone: how the calls split between the two is not fixed, only that neither sat idle throughout.)
+    assert set(placed_by) == set(callers), placed_by
+    spans = {
+        caller: [min(times), max(times)]
+        for caller in callers
+        for times in [[c.date_created for c in sim.calls.values() if c.from_ == caller]]
+    }
+    (first_a, last_a), (first_b, last_b) = spans.values()
+    assert first_a < last_b and first_b < last_a, (placed_by, spans)
     print(f"\ntwo dialers: {counts}; calls by caller ID {dict(placed_by)}; {time.monotonic() - started:.1f} s")
 
 
