@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -143,32 +144,43 @@ def _receive(
     return twiml
 
 
+_PROGRESS: tuple[sa.Update, sa.Select[Any]] | None = None
+
+
 def _progress(session: Session, raw: Mapping[str, str], call_sid: str, attempt_id: int, now: dt.datetime) -> str | None:
     """The commonest webhook, a call's progress (initiated, ringing, answered) for the attempt it names, in two
-    statements and no ORM load: one UPDATE moves the status forward and adopts the CallSid (its row lock orders
-    the call's concurrent callbacks, as the general path's locking SELECT does), then the journal INSERT. Applying
-    a progress event twice changes nothing (the status only moves forward; the answer time and AnsweredBy are kept
-    once set), so a repeat found by the journal needs no undoing. None when the UPDATE matched no row (no such
-    attempt, or the CallSid is another call's): the general path decides what that request is."""
+    statements (one on PostgreSQL) and no ORM load: one UPDATE moves the status forward and adopts the CallSid
+    (its row lock orders the call's concurrent callbacks, as the general path's locking SELECT does), then the
+    journal INSERT. Applying a progress event twice changes nothing (the status only moves forward; the answer
+    time and AnsweredBy are kept once set), so a repeat found by the journal needs no undoing. None when the
+    UPDATE matched no row (no such attempt, or the CallSid is another call's): the general path decides."""
+    global _PROGRESS
+    if _PROGRESS is None:
+        _PROGRESS = _progress_statements()
     status = raw["CallStatus"]
     answered_by = raw.get("AnsweredBy", "").replace("\x00", "")[:30]
-    row = session.execute(
-        _PROGRESS,
-        {
-            "p_attempt": attempt_id,
-            "p_sid": call_sid,
-            "p_status": status,
-            "p_rank": STATUS_RANK[status],
-            "p_answering": status == "in-progress",
-            "p_now": now,
-            "p_answered_by": answered_by or None,
-        },
-    ).first()
-    if row is None:
-        return None
-    logs.add(lead_id=row.lead_id, campaign_id=row.campaign_id)
     key = _dedupe_key("status", raw, None)
-    if _journal_first(session, "status", raw, attempt_id, call_sid, now, key, empty_twiml()) is None:
+    values = {
+        "p_attempt": attempt_id,
+        "p_sid": call_sid,
+        "p_status": status,
+        "p_rank": STATUS_RANK[status],
+        "p_answering": status == "in-progress",
+        "p_now": now,
+        "p_answered_by": answered_by or None,
+    }
+    if session.get_bind().dialect.name == "postgresql":
+        row = session.execute(_PROGRESS[1], {**values, "p_params": dict(raw), "p_key": key}).first()
+        if row is None:
+            return None
+        applied = row.event_id is not None
+    else:
+        row = session.execute(_PROGRESS[0], values).first()
+        if row is None:
+            return None
+        applied = _journal_first(session, "status", raw, attempt_id, call_sid, now, key, empty_twiml()) is not None
+    logs.add(lead_id=row.lead_id, campaign_id=row.campaign_id)
+    if not applied:
         _journal(session, "status", raw, attempt_id, call_sid, now)
         log.debug("webhook status (%s) repeated: answered as before", key)
     else:
@@ -176,8 +188,11 @@ def _progress(session: Session, raw: Mapping[str, str], call_sid: str, attempt_i
     return empty_twiml()
 
 
-def _progress_statement() -> sa.Update:
-    """`_progress`'s UPDATE, built once (its parameters bound per request, its compiled form cached)."""
+def _progress_statements() -> tuple[sa.Update, sa.Select[Any]]:
+    """`_progress`'s statements, built once (their parameters bound per request, their compiled forms cached): the
+    UPDATE, and for PostgreSQL that UPDATE and the journal INSERT in one statement (data-modifying CTEs), which
+    saves a round trip: `(lead_id, campaign_id, event_id)`, no row when the UPDATE matched none, `event_id` NULL
+    when the journal already held the event (a repeat)."""
     p = {name: sa.bindparam(f"p_{name}", type_=kind) for name, kind in _PROGRESS_PARAMS.items()}
     rank = sa.case(STATUS_RANK, value=CallAttempt.status, else_=0)
     forward = rank < p["rank"]
@@ -186,7 +201,7 @@ def _progress_statement() -> sa.Update:
         CallAttempt.call_sid.is_(None), ~sa.exists().where(other.call_sid == p["sid"], other.id != p["attempt"])
     )
     unset = sa.or_(CallAttempt.answered_by.is_(None), CallAttempt.answered_by == "")
-    return (
+    update = (
         sa.update(CallAttempt)
         .where(CallAttempt.id == p["attempt"], sa.or_(CallAttempt.call_sid == p["sid"], adoptable))
         .values(
@@ -203,6 +218,28 @@ def _progress_statement() -> sa.Update:
         .returning(CallAttempt.lead_id, CallAttempt.campaign_id)
         .execution_options(synchronize_session=False)
     )
+    events = CallEvent.__table__
+    progressed = update.cte("progressed")
+    columns = ["attempt_id", "call_sid", "kind", "params", "received_at", "dedupe_key", "applied", "response"]
+    row = sa.select(
+        sa.cast(p["attempt"], sa.Integer),
+        sa.cast(p["sid"], sa.String),
+        sa.literal("status"),
+        sa.cast(p["params"], events.c.params.type),
+        sa.cast(p["now"], sa.DateTime(timezone=True)),
+        sa.cast(p["key"], sa.String),
+        sa.true(),
+        sa.literal(empty_twiml()),
+    ).select_from(progressed)
+    journaled = (
+        postgresql.insert(events)
+        .from_select(columns, row)
+        .on_conflict_do_nothing(index_elements=["call_sid", "dedupe_key"])
+        .returning(events.c.id)
+        .cte("journaled")
+    )
+    event_id = sa.select(journaled.c.id).scalar_subquery().label("event_id")
+    return update, sa.select(progressed.c.lead_id, progressed.c.campaign_id, event_id)
 
 
 _PROGRESS_PARAMS = {
@@ -213,8 +250,9 @@ _PROGRESS_PARAMS = {
     "answering": sa.Boolean(),
     "now": sa.DateTime(timezone=True),
     "answered_by": sa.String(30),
+    "params": CallEvent.__table__.c.params.type,
+    "key": sa.String(80),
 }
-_PROGRESS = _progress_statement()
 
 
 def _journal(
