@@ -144,9 +144,6 @@ def _receive(
     return twiml
 
 
-_PROGRESS: tuple[sa.Update, sa.Select[Any]] | None = None
-
-
 def _progress(session: Session, raw: Mapping[str, str], call_sid: str, attempt_id: int, now: dt.datetime) -> str | None:
     """The commonest webhook, a call's progress (initiated, ringing, answered) for the attempt it names, in two
     statements (one on PostgreSQL) and no ORM load: one UPDATE moves the status forward and adopts the CallSid
@@ -154,9 +151,6 @@ def _progress(session: Session, raw: Mapping[str, str], call_sid: str, attempt_i
     journal INSERT. Applying a progress event twice changes nothing (the status only moves forward; the answer
     time and AnsweredBy are kept once set), so a repeat found by the journal needs no undoing. None when the
     UPDATE matched no row (no such attempt, or the CallSid is another call's): the general path decides."""
-    global _PROGRESS
-    if _PROGRESS is None:
-        _PROGRESS = _progress_statements()
     status = raw["CallStatus"]
     answered_by = raw.get("AnsweredBy", "").replace("\x00", "")[:30]
     key = _dedupe_key("status", raw, None)
@@ -170,7 +164,8 @@ def _progress(session: Session, raw: Mapping[str, str], call_sid: str, attempt_i
         "p_answered_by": answered_by or None,
     }
     if session.get_bind().dialect.name == "postgresql":
-        row = session.execute(_PROGRESS[1], {**values, "p_params": dict(raw), "p_key": key}).first()
+        journal = {"p_params": dict(raw), "p_key": key, "p_response": empty_twiml()}
+        row = session.execute(_PROGRESS[1], {**values, **journal}).first()
         if row is None:
             return None
         applied = row.event_id is not None
@@ -229,7 +224,7 @@ def _progress_statements() -> tuple[sa.Update, sa.Select[Any]]:
         sa.cast(p["now"], sa.DateTime(timezone=True)),
         sa.cast(p["key"], sa.String),
         sa.true(),
-        sa.literal(empty_twiml()),
+        sa.cast(p["response"], sa.Text),
     ).select_from(progressed)
     journaled = (
         postgresql.insert(events)
@@ -252,7 +247,9 @@ _PROGRESS_PARAMS = {
     "answered_by": sa.String(30),
     "params": CallEvent.__table__.c.params.type,
     "key": sa.String(80),
+    "response": sa.Text(),
 }
+_PROGRESS = _progress_statements()
 
 
 def _journal(

@@ -425,9 +425,7 @@ def dialer() -> None:
 
     settings = _settings()
     logs.configure(settings.log_format, force=True)  # text or JSON lines, numbers masked
-    telephony = TwilioTelephony(
-        settings.twilio_account_sid, settings.twilio_auth_token, api_base_url=settings.twilio_api_base_url
-    )
+    telephony = TwilioTelephony.from_settings(settings)
     sessions = db.make_sessionmaker(db.make_engine(settings.database_url))
     click.echo(f"dialer running every {settings.dialer_tick_seconds}s (Ctrl-C to stop)")
     service = DialerService(Dialer(sessions, telephony, settings))

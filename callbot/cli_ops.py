@@ -131,9 +131,7 @@ def _delete_recordings(sessions) -> int:  # type: ignore[no-untyped-def]
             f"WARNING: the recordings of {todo} call(s) are still to delete at Twilio, not tried ({exc}); {RETRY_HINT}"
         )
         return todo
-    telephony = TwilioTelephony(
-        settings.twilio_account_sid, settings.twilio_auth_token, api_base_url=settings.twilio_api_base_url
-    )
+    telephony = TwilioTelephony.from_settings(settings)
     result = privacy.delete_recordings(sessions, telephony, utcnow)
     click.echo(
         f"recordings at Twilio: {result.deleted} deleted, {result.already_gone} already gone "

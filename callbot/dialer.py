@@ -218,7 +218,7 @@ class Dialer:
                 want = min(account_room, campaign_room, CLAIMS_PER_TRANSACTION)
                 tokens, short = take_up_to(session, buckets, rate_now, want)
                 if tokens == 0:
-                    return [], "account_rate" if short == ACCOUNT_BUCKET else "campaign_rate"
+                    return [], _rate_reason(short)
                 claims: list[Claim] = []
                 refusals = 0
                 while len(claims) < tokens and refusals < MAX_REFUSALS_PER_CLAIM:
@@ -238,7 +238,7 @@ class Dialer:
                     give_back(session, buckets, tokens - len(claims))
                     return claims, "empty"
                 if short is not None:  # the buckets held fewer tokens than the caps allowed calls: now they are empty
-                    return claims, "account_rate" if short == ACCOUNT_BUCKET else "campaign_rate"
+                    return claims, _rate_reason(short)
                 return claims, None
         except IntegrityError:
             # A lead is already in a live call (the unique index said so): leave the campaign alone this round.
@@ -334,6 +334,11 @@ class Dialer:
                     log.info("attempt %s: adopted call %s found at the provider", attempt.id, info.sid)
                     return info.sid
         return None
+
+
+def _rate_reason(bucket: str | None) -> str:
+    """Why a claim stopped when a bucket ran short: the account's ends the tick, a campaign's only its turn."""
+    return "account_rate" if bucket == ACCOUNT_BUCKET else "campaign_rate"
 
 
 def _start_attempt(session: Session, campaign: Campaign, lead: Lead, now: dt.datetime) -> Claim:

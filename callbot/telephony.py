@@ -6,13 +6,16 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from callbot.errors import TelephonyError
+
+if TYPE_CHECKING:
+    from callbot.settings import Settings
 
 STATUS_EVENTS = ("initiated", "ringing", "answered", "completed")
 
@@ -96,6 +99,11 @@ class TwilioTelephony:
         self._client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout))
         if api_base_url:
             self._client.api.base_url = api_base_url.rstrip("/")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TwilioTelephony:
+        """The deployment's adapter: real Twilio, or the simulator when TWILIO_API_BASE_URL is set."""
+        return cls(settings.twilio_account_sid, settings.twilio_auth_token, api_base_url=settings.twilio_api_base_url)
 
     def place_call(
         self,
